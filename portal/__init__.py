@@ -1,0 +1,54 @@
+"""ccus-portal: a self-hostable Construction Career Up System (建設キャリアアップシステム) portal."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, jsonify, redirect, request
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The Flask app factory: configuration, database, CSRF, AppBuilder with the portal's security manager,
+    every screen and API, and the device plugin manager (built here, per app, never at import)."""
+    from flask_appbuilder import AppBuilder
+    from flask_wtf.csrf import CSRFProtect
+
+    from portal import config as portal_config
+    from portal.db import db
+    from portal.devices import make_plugin_manager
+    from portal.errors import DomainError
+    from portal.security import PortalSecurityManager, fab_roles
+
+    app = Flask(__name__, instance_path=str(portal_config.instance_dir()))
+    app.config.update(portal_config.defaults())
+    app.config.update(config or {})
+    app.config["FAB_ROLES"] = fab_roles()  # filled as views register (portal.views.base.add)
+
+    db.init_app(app)
+    CSRFProtect(app)  # before AppBuilder: without it FAB's GET /delete/<pk> deletes without a token
+
+    with app.app_context():
+        import portal.models  # noqa: F401  (register every table)
+
+        appbuilder = AppBuilder(security_manager_class=PortalSecurityManager, update_perms=True)
+        appbuilder.init_app(app, db.session)
+        app.extensions["ccus_plugins"] = make_plugin_manager(load_entry_points=app.config["CCUS_LOAD_PLUGINS"],
+                                                             plugins=app.config.get("CCUS_EXTRA_PLUGINS"))
+        from portal import views
+
+        views.register(appbuilder)
+        for csrf_exempt in app.config.get("CCUS_CSRF_EXEMPT_BLUEPRINTS", []):
+            app.extensions["csrf"].exempt(csrf_exempt)
+        app.extensions["ccus_plugins"].hook.ccus_register_routes(app=app)
+        appbuilder.post_init()
+
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return jsonify(e.to_dict()), e.status
+        flash(e.message, "danger")
+        return redirect(request.referrer or "/"), 303
+
+    return app

@@ -1,0 +1,66 @@
+"""Defaults, overridden by CCUS_* environment variables (and by the ``config`` dict given to create_app).
+
+CCUS_DATABASE_URL   SQLAlchemy URL; default: a SQLite file in the instance folder (PostgreSQL in production)
+CCUS_SECRET_KEY     Flask secret; default: a random key kept in instance/secret_key
+CCUS_CREDENTIAL_KEY key for hashing card UIDs / phone numbers and encrypting face templates (Fernet);
+                    default: derived from the secret key
+CCUS_CELERY_BROKER  Redis URL: run long jobs on Celery instead of in-process
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+
+def instance_dir() -> Path:
+    path = Path(os.environ.get("CCUS_INSTANCE", Path.cwd() / "instance"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(instance: Path) -> str:
+    if os.environ.get("CCUS_SECRET_KEY"):
+        return os.environ["CCUS_SECRET_KEY"]
+    keyfile = instance / "secret_key"
+    if not keyfile.exists():
+        keyfile.write_text(secrets.token_hex(32))
+        keyfile.chmod(0o600)
+    return keyfile.read_text().strip()
+
+
+def database_url(instance: Path | None = None) -> str:
+    return os.environ.get("CCUS_DATABASE_URL") or f"sqlite:///{(instance or instance_dir()) / 'ccus.db'}"
+
+
+def defaults() -> dict:
+    instance = instance_dir()
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "CCUS_CREDENTIAL_KEY": os.environ.get("CCUS_CREDENTIAL_KEY"),
+        "CCUS_CELERY_BROKER": os.environ.get("CCUS_CELERY_BROKER"),
+        "CCUS_LOAD_PLUGINS": True,
+        "APP_NAME": "CCUS ポータル",
+        "APP_THEME": "",
+        "AUTH_TYPE": AUTH_DB,
+        "AUTH_ROLE_ADMIN": "Admin",
+        "AUTH_ROLE_PUBLIC": "Public",
+        "AUTH_RATE_LIMITED": True,
+        "AUTH_RATE_LIMIT": "10 per 20 second",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": False,
+        "FAB_API_SWAGGER_UI": True,
+        "FAB_ADD_SECURITY_API": False,
+        "FAB_UPDATE_PERMS": True,
+        "BABEL_DEFAULT_LOCALE": "ja",
+        "BABEL_DEFAULT_FOLDER": "translations",
+        "LANGUAGES": {"ja": {"flag": "jp", "name": "日本語"}, "en": {"flag": "gb", "name": "English"}},
+        "WTF_CSRF_ENABLED": True,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }

@@ -1,0 +1,59 @@
+"""Roles, the security manager and the user ↔ employer/worker link.
+
+Roles are declared in code (FAB builtin roles, regexes over view and permission names):
+- Admin (システム管理者): everything;
+- Employer (事業者責任者): everything of its employer, scoped by portal.scoping;
+- SiteManager (現場管理者): the sites assigned to it;
+- Worker (技能者): logs in with the 14-digit worker ID, sees only its own records.
+Devices are not users: they authenticate with device API keys on their own routes (portal.views.api).
+"""
+from __future__ import annotations
+
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import UserDBModelView
+
+from portal.models.users import PortalUser
+from portal.scoping import ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER
+
+ROLE_LABELS = {
+    ROLE_ADMIN: "システム管理者",
+    ROLE_EMPLOYER: "事業者責任者",
+    ROLE_SITE_MANAGER: "現場管理者",
+    ROLE_WORKER: "技能者",
+}
+
+
+class PortalUserDBModelView(UserDBModelView):
+    add_columns = UserDBModelView.add_columns + ["employer", "worker"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "employer", "worker"]
+    show_columns = ["first_name", "last_name", "username", "active", "email", "roles", "employer", "worker",
+                    "login_count", "last_login"]
+    # Never searchable: password hashes and secrets (FAB has leaked through list filters before).
+    search_columns = ["first_name", "last_name", "username", "email", "active", "roles", "employer"]
+
+
+READ = "can_list|can_show|can_get|can_info"
+WRITE = READ + "|can_add|can_edit|can_delete|can_post|can_put"
+
+
+def fab_roles() -> dict:
+    """A fresh FAB_ROLES config for one app: builtin roles, whose permissions live in code, not the database.
+    :func:`grant` fills it as views are registered, so a view and the roles that may use it are declared in
+    one place (portal.views)."""
+    own_account = [
+        ("^PortalUserDBModelView$", "^(can_userinfo|resetmypassword|userinfoedit)$"),
+        ("^(UserInfoEditView|ResetMyPasswordView)$", "^(can_this_form_get|can_this_form_post)$"),
+    ]
+    return {role: list(own_account) for role in (ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER)}
+
+
+def grant(fab_roles_config: dict, roles, name: str, permissions: str = READ) -> None:
+    """Let ``roles`` use view, API or menu item ``name`` with ``permissions`` (a regex alternation)."""
+    for role in roles:
+        if role != ROLE_ADMIN:  # the administrator gets every permission from FAB itself
+            fab_roles_config[role].append((f"^{name}$", f"^({permissions})$"))
+
+
+class PortalSecurityManager(SecurityManager):
+    user_model = PortalUser
+    userdbmodelview = PortalUserDBModelView

@@ -1,0 +1,90 @@
+"""What every generated screen and REST API of the portal shares: Japanese labels from the glossary, ID
+validators that give a Japanese message, and registration that declares a view and its roles together."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import select
+from wtforms.validators import ValidationError
+
+from portal.errors import DomainError
+from portal.glossary import labels
+from portal.ids import validate_ccus_id
+from portal.security import grant
+
+
+class CcusId:
+    """WTForms validator: a 14-digit ID, unique across the whole table (checked on the table itself, so that
+    an ID held by a row outside the user's scope is still refused, without showing that row)."""
+
+    def __init__(self, kind: str, model=None, column: str | None = None):
+        self.kind, self.model, self.column = kind, model, column
+
+    def __call__(self, form, field):
+        try:
+            field.data = validate_ccus_id(field.data, self.kind)
+        except DomainError as e:
+            raise ValidationError(e.message) from e
+        if self.model is not None:
+            table = self.model.__table__
+            stmt = select(table.c.id).where(table.c[self.column] == field.data)
+            found = current_app.appbuilder.session.execute(stmt).scalar()
+            if found is not None and str(found) != str(getattr(form, "_id", None)):
+                raise ValidationError(f"この{field.label.text}は既に登録されています。")
+
+
+def _all_columns(view) -> list[str]:
+    cols = list(view.datamodel.get_columns_list())
+    for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns"):
+        cols += list(getattr(view, attr, None) or [])
+    return cols
+
+
+class PortalModelView(ModelView):
+    page_size = 25
+
+    def __init__(self, **kwargs):
+        self.label_columns = {**labels(*_all_columns(self)), **(self.label_columns or {})}
+        super().__init__(**kwargs)
+
+
+class PortalApi(ModelRestApi):
+    """REST API over a model: JWT only (no cookie-authenticated writes), rows scoped like every query."""
+
+    allow_browser_login = False
+    page_size = 25
+    max_page_size = 100
+
+    def __init__(self, **kwargs):
+        self.label_columns = {**labels(*list(self.datamodel.get_columns_list())), **(self.label_columns or {})}
+        super().__init__(**kwargs)
+
+
+def model_view(model, **attrs):
+    """A PortalModelView class over ``model``; ``attrs`` are FAB class attributes."""
+    name = attrs.pop("class_name", f"{model.__name__}View")
+    return type(name, (PortalModelView,), {"datamodel": SQLAInterface(model), **attrs})
+
+
+def model_api(model, resource_name: str, **attrs):
+    name = attrs.pop("class_name", f"{model.__name__}Api")
+    return type(name, (PortalApi,), {"datamodel": SQLAInterface(model), "resource_name": resource_name, **attrs})
+
+
+def add(appbuilder, view, title: str, category: str, grants: dict, icon: str = "fa-table"):
+    """Register a screen under a menu category and grant its permissions: ``grants`` maps role → permission
+    regex (portal.security.READ / WRITE)."""
+    appbuilder.add_view(view, title, icon=icon, category=category, label=title, category_label=category)
+    roles_cfg = current_app.config["FAB_ROLES"]
+    for role, perms in grants.items():
+        grant(roles_cfg, [role], view.__name__, perms + "|menu_access")
+        grant(roles_cfg, [role], title, "menu_access")
+        grant(roles_cfg, [role], category, "menu_access")
+
+
+def add_api(appbuilder, api, grants: dict):
+    appbuilder.add_api(api)
+    roles_cfg = current_app.config["FAB_ROLES"]
+    for role, perms in grants.items():
+        grant(roles_cfg, [role], api.__name__, perms)
