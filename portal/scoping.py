@@ -82,9 +82,27 @@ class Scope:
     def is_all(self) -> bool:
         return self.kind == "all"
 
+    @property
+    def participating_site_ids(self) -> frozenset:
+        """Sites where the employer is the prime or an approved subcontractor (not merely invited)."""
+        return frozenset(site_id for site_id, _below in self.lower_by_site)
+
 
 ALL = Scope("all")
 NONE = Scope("none")
+
+# Models that other modules add (corrections, disclosure …) declare their rules here, next to the model:
+# register_rule(Model, read=lambda scope: <criterion>, write=lambda scope, obj, deleting: <bool>).
+# read is called only for the employer and worker kinds (all sees everything, none nothing).
+EXTRA_RULES: dict = {}
+
+
+def register_rule(model, read, write) -> None:
+    EXTRA_RULES[model] = (read, write)
+
+
+def scoped_models() -> tuple:
+    return SCOPED_MODELS + CODE_TABLES + tuple(EXTRA_RULES)
 
 
 # --- computing a scope (Core statements on tables only: not filtered, no re-entry) ---------------------------
@@ -215,7 +233,7 @@ def criteria(scope: Scope) -> dict:
     if scope.is_all:
         return {}
     if scope.kind == "none":
-        return {m: false() for m in SCOPED_MODELS}
+        return {m: false() for m in SCOPED_MODELS + tuple(EXTRA_RULES)}
     worker_children = {m: m.worker_id.in_(scope.worker_ids) for m in WORKER_CHILDREN}
     history_conds = [WorkHistory.site_id.in_(scope.prime_site_ids)]
     for site_id, below in scope.lower_by_site:
@@ -248,6 +266,7 @@ def criteria(scope: Scope) -> dict:
         EntryExitEvent: events,
         WorkHistory: history,
         AuditLog: audit,
+        **{model: read(scope) for model, (read, _write) in EXTRA_RULES.items()},
     }
 
 
@@ -257,6 +276,9 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
         return True
     if isinstance(obj, AuditLog):
         return not deleting and obj.id is None  # append-only for everybody
+    for model, (_read, write) in EXTRA_RULES.items():
+        if isinstance(obj, model):
+            return scope.kind != "none" and bool(write(scope, obj, deleting))
     if scope.kind != "employer" or isinstance(obj, CODE_TABLES):
         return False
     e = scope.employer_id
@@ -277,8 +299,8 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
             return obj.upper_employer_id == e and obj.site_id in scope.site_ids
         return obj.id in scope.link_ids and e in (obj.upper_employer_id, obj.lower_employer_id)
     if isinstance(obj, SiteWorkerRegistration):
-        participating = {site_id for site_id, _below in scope.lower_by_site}
-        return obj.employer_id == e and obj.worker_id in scope.own_worker_ids and obj.site_id in participating
+        return (obj.employer_id == e and obj.worker_id in scope.own_worker_ids
+                and obj.site_id in scope.participating_site_ids)
     if isinstance(obj, Device):
         return obj.site_id in scope.prime_site_ids
     return False  # events and histories change only through portal.ingest / portal.histories
@@ -359,7 +381,7 @@ def install(session_class) -> None:
             return
         for obj, deleting in [(o, False) for o in session.new] + [(o, False) for o in session.dirty] + \
                 [(o, True) for o in session.deleted]:
-            if isinstance(obj, SCOPED_MODELS + CODE_TABLES) and not _writable(scope, obj, deleting):
+            if isinstance(obj, scoped_models()) and not _writable(scope, obj, deleting):
                 raise ScopeError()
 
     @event.listens_for(session_class, "after_commit")

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# ccus-portal developer entry point. Every command installs what it needs first (idempotent):
+#   ./dev.sh run            start the portal with demo data on SQLite: http://127.0.0.1:8080
+#   ./dev.sh test [args]    run the whole test suite (SQLite)
+#   ./dev.sh test-postgres  run the database tests again on PostgreSQL (a local server; started if none answers)
+#   ./dev.sh bench          run the benchmarks (bench/), results written to bench/results/
+#   ./dev.sh setup          only install
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY=${PYTHON:-python3.11}
+
+# Debian packages: the browser for the browser tests, PC/SC for the card reader, Japanese fonts for PDFs,
+# poppler to read PDFs back, the Python venv module.
+APT_PACKAGES=(python3-venv python3-dev build-essential chromium pcscd libpcsclite-dev swig vsmartcard-vpcd
+              fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 redis-server)
+
+need_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "installing Debian packages: ${missing[*]}"
+      apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    else
+      echo "Missing Debian packages (run as root, or: sudo apt-get install ${missing[*]})" >&2
+      exit 1
+    fi
+  fi
+}
+
+setup() {
+  command -v "$PY" >/dev/null || PY=python3
+  "$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
+  need_apt
+  local stamp="$VENV/.installed"
+  local inputs
+  inputs=$(cat pyproject.toml plugins/*/pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then return; fi
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip 'setuptools<82' wheel
+  "$VENV/bin/pip" install -q -e ".[test]"
+  # face_recognition: dlib from the prebuilt dlib-bin wheel (compiling dlib takes ten minutes), then
+  # face_recognition itself without its dlib dependency.
+  "$VENV/bin/pip" install -q dlib-bin face-recognition-models
+  "$VENV/bin/pip" install -q --no-deps face_recognition
+  for p in plugins/*/; do
+    [ -f "$p/pyproject.toml" ] && "$VENV/bin/pip" install -q --no-deps -e "$p"
+  done
+  echo "$inputs" > "$stamp"
+}
+
+ensure_redis() {
+  if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+    echo "starting redis-server on 127.0.0.1:6379"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    sleep 1
+  fi
+}
+
+ensure_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
+  if ! command -v pg_ctlcluster >/dev/null; then
+    [ "$(id -u)" = 0 ] || { echo "PostgreSQL is needed: sudo apt-get install postgresql" >&2; exit 1; }
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+  fi
+  local ver
+  ver=$(ls /etc/postgresql | sort -V | tail -1)
+  # trust on loopback: a throwaway local test server, as on the CI machines
+  sed -i 's/^\(host\s\+all\s\+all\s\+127.0.0.1\/32\s\+\)\S\+/\1trust/' "/etc/postgresql/$ver/main/pg_hba.conf"
+  pg_ctlcluster --skip-systemctl-redirect "$ver" main start || pg_ctlcluster "$ver" main start
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return; sleep 1; done
+  echo "PostgreSQL did not start" >&2; exit 1
+}
+
+cmd=${1:-help}; shift || true
+case "$cmd" in
+  setup) setup ;;
+  run)
+    setup
+    exec "$VENV/bin/ccus" run "$@" ;;
+  test)
+    setup
+    ensure_redis
+    exec "$VENV/bin/pytest" "$@" ;;
+  test-postgres)
+    setup
+    ensure_redis
+    ensure_postgres
+    psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname = 'ccus_test'" | grep -q 1 \
+      || psql -h 127.0.0.1 -U postgres -c "create database ccus_test"
+    CCUS_TEST_DATABASE_URL=${CCUS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/ccus_test} \
+      exec "$VENV/bin/pytest" -m "not browser" "$@" ;;
+  bench)
+    setup
+    ensure_postgres
+    exec "$VENV/bin/python" -m bench "$@" ;;
+  *) sed -n '2,8p' "$0"; exit 2 ;;
+esac
