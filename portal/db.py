@@ -2,11 +2,15 @@
 listeners (portal.scoping); sessions made elsewhere (Alembic, the ingest fast path) are not filtered."""
 from __future__ import annotations
 
+import sqlite3
+
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal import scoping
+from portal import scoping, validation
 
 
 class PortalSession(FlaskSession):
@@ -17,11 +21,21 @@ class ScopedSession(Session):
     """A plain (non-Flask) session with the same scope listeners, for CLI, jobs and tests."""
 
 
-scoping.install(PortalSession)
-scoping.install(ScopedSession)
+for _cls in (PortalSession, ScopedSession):
+    scoping.install(_cls)
+    validation.install(_cls)
 
 db = SQLA(session_options={"class_": PortalSession})
 
 
 def session_factory(engine) -> sessionmaker:
     return sessionmaker(bind=engine, class_=ScopedSession, expire_on_commit=False)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record):
+    # SQLite ignores foreign keys unless asked: a dangling reference must fail there as on PostgreSQL.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

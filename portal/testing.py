@@ -53,7 +53,7 @@ class Database:
 
 def make_app(url: str, instance: Path, **extra):
     os.environ["CCUS_INSTANCE"] = str(instance)
-    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
+    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret-key-for-the-ccus-portal-tests", "WTF_CSRF_ENABLED": False,
               "RATELIMIT_ENABLED": False, "AUTH_RATE_LIMITED": False, "CCUS_CREDENTIAL_KEY": "test-credential-key"}
     config.update(extra)
     return create_app(config)

@@ -6,6 +6,7 @@ from flask import current_app
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
 from portal.errors import DomainError
@@ -50,7 +51,8 @@ class PortalModelView(ModelView):
 
 
 class PortalApi(ModelRestApi):
-    """REST API over a model: JWT only (no cookie-authenticated writes), rows scoped like every query."""
+    """REST API over a model: JWT only (no cookie-authenticated writes), rows scoped like every query.
+    Errors answer with a stable ``code`` and a Japanese ``message``; nothing stored changes."""
 
     allow_browser_login = False
     page_size = 25
@@ -59,6 +61,29 @@ class PortalApi(ModelRestApi):
     def __init__(self, **kwargs):
         self.label_columns = {**labels(*list(self.datamodel.get_columns_list())), **(self.label_columns or {})}
         super().__init__(**kwargs)
+
+    def response_422(self, message=None):
+        return self.response(422, code="validation_error", message=message or "入力内容に誤りがあります。")
+
+    def _guarded(self, call, *args):
+        try:
+            return call(*args)
+        except DomainError as e:
+            self.datamodel.session.rollback()
+            return self.response(e.status, **e.to_dict())
+        except IntegrityError:
+            self.datamodel.session.rollback()
+            return self.response(409, code="integrity_error",
+                                 message="既に登録されているか、参照先が存在しないため保存できません。")
+
+    def post_headless(self):
+        return self._guarded(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._guarded(super().put_headless, pk)
+
+    def delete_headless(self, pk):
+        return self._guarded(super().delete_headless, pk)
 
 
 def model_view(model, **attrs):

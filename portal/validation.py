@@ -1,0 +1,75 @@
+"""Domain checks that hold whatever path a row takes (screens, REST API, CLI, imports): run on every flush,
+raising DomainError (Japanese message, stable code) before anything is written."""
+from __future__ import annotations
+
+from sqlalchemy import event, func, select
+
+from portal.errors import DomainError
+from portal.models import Affiliation, Site, SiteWorkerRegistration, StructureLink, Worker, WorkerTrade
+from portal.models.employers import CORPORATE_TYPES
+from portal.models.structure import LINK_STATUSES, POSITIONS
+from portal.models.workers import AFFILIATION_STATUSES, INSURANCE_STATUSES, REGISTRATION_TYPES
+
+MAX_TRADES = 4  # a worker may hold up to 4 職種 at once (domain.md §3)
+
+
+def _period(start, end, code: str, label: str) -> None:
+    if start is not None and end is not None and end < start:
+        raise DomainError(code, f"{label}の終了日が開始日より前です（{start} 〜 {end}）。")
+
+
+def _choice(value, allowed, code: str, label: str) -> None:
+    if value is not None and value not in allowed:
+        raise DomainError(code, f"{label}は次のいずれかです: {'、'.join(allowed)}（入力値: {value}）。")
+
+
+def check(session, obj) -> None:
+    if isinstance(obj, Site):
+        _period(obj.accumulation_start, obj.accumulation_end, "invalid_accumulation_period", "就業履歴蓄積期間")
+        _period(obj.contract_start, obj.contract_end, "invalid_contract_period", "契約工期")
+    elif isinstance(obj, SiteWorkerRegistration):
+        _period(obj.start_date, obj.end_date, "invalid_registration_period", "作業員名簿の登録期間")
+        _choice(obj.position, POSITIONS, "invalid_position", "立場")
+    elif isinstance(obj, Affiliation):
+        _period(obj.started_on, obj.ended_on, "invalid_affiliation_period", "所属期間")
+        _choice(obj.status, AFFILIATION_STATUSES, "invalid_affiliation_status", "所属の状態")
+    elif isinstance(obj, StructureLink):
+        _choice(obj.status, LINK_STATUSES, "invalid_link_status", "施工体制の状態")
+        if obj.upper_employer_id is not None and obj.upper_employer_id == obj.lower_employer_id:
+            raise DomainError("invalid_structure_link", "上位事業者と下位事業者が同じです。")
+        if obj.tier is not None and obj.tier < 1:
+            raise DomainError("invalid_tier", "階層は1次以上です。")
+    elif isinstance(obj, Worker):
+        if obj.level is not None and obj.level not in (1, 2, 3, 4):
+            raise DomainError("invalid_level", "技能レベルは1〜4です。")
+        _choice(obj.registration_type, REGISTRATION_TYPES, "invalid_registration_type", "登録区分")
+    elif isinstance(obj, WorkerTrade):
+        if obj.position is not None and not 1 <= obj.position <= MAX_TRADES:
+            raise DomainError("too_many_trades", f"職種は1人{MAX_TRADES}つまでです。")
+    elif obj.__class__.__name__ == "Employer":
+        _choice(obj.corporate_type, CORPORATE_TYPES, "invalid_corporate_type", "法人・個人区分")
+    elif obj.__class__.__name__ == "WorkerInsurance":
+        for attr, label in (("health_status", "健康保険"), ("pension_status", "年金保険"), ("employment_status", "雇用保険")):
+            _choice(getattr(obj, attr), INSURANCE_STATUSES, "invalid_insurance_status", label)
+
+
+def _trade_count(session, worker_ids) -> None:
+    t = WorkerTrade.__table__
+    for worker_id in worker_ids:
+        count = session.execute(select(func.count()).select_from(t).where(t.c.worker_id == worker_id)).scalar()
+        if count > MAX_TRADES:
+            raise DomainError("too_many_trades", f"職種は1人{MAX_TRADES}つまでです。")
+
+
+def install(session_class) -> None:
+    @event.listens_for(session_class, "before_flush")
+    def _validate(session, flush_context, instances):  # noqa: ARG001
+        for obj in list(session.new) + list(session.dirty):
+            check(session, obj)
+
+    @event.listens_for(session_class, "after_flush")
+    def _counts(session, flush_context):  # noqa: ARG001
+        # counted after the rows are written (inside the transaction, so a refusal rolls them back)
+        workers = {o.worker_id for o in session.new if isinstance(o, WorkerTrade)}
+        if workers:
+            _trade_count(session, workers)
