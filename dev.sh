@@ -45,8 +45,9 @@ setup() {
   # face_recognition itself without its dlib dependency.
   "$VENV/bin/pip" install -q dlib-bin face-recognition-models
   "$VENV/bin/pip" install -q --no-deps face_recognition
+  # each plugin with the dependencies its pyproject lists (face_recognition, installed above, is not among them)
   for p in plugins/*/; do
-    [ -f "$p/pyproject.toml" ] && "$VENV/bin/pip" install -q --no-deps -e "$p"
+    [ -f "$p/pyproject.toml" ] && "$VENV/bin/pip" install -q -e "$p"
   done
   echo "$inputs" > "$stamp"
 }

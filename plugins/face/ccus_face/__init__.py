@@ -1,0 +1,32 @@
+"""ccus-face: face recognition (顔認証) for ccus-portal.
+
+- Enrolment (顔写真の登録, /face/enrolment/): the employer's 事業者責任者 uploads a photo of one of its workers;
+  exactly one face must be in it. Only the face encoding is stored, encrypted (portal.credentials).
+- Identification (POST /api/v1/face/events, device key): a gate camera or phone posts a photo; the face is
+  compared with the encodings of the workers on the device's site roster, within the device's tolerance, and
+  the core ingest function records an event with method 顔. An unrecognised face is recorded too, as a
+  not-counted event without a worker.
+"""
+from __future__ import annotations
+
+from portal.devices import DeviceType, hookimpl
+
+from ccus_face.faces import DEVICE_TYPE, SETTINGS_SCHEMA
+
+LABEL = "顔認証"
+MARK = "顔"
+
+
+@hookimpl
+def ccus_device_types():
+    return [DeviceType(code=DEVICE_TYPE, label=LABEL, mark=MARK, settings_schema=SETTINGS_SCHEMA)]
+
+
+@hookimpl
+def ccus_register_routes(app):
+    from ccus_face import enrolment
+    from portal.scoping import ROLE_EMPLOYER
+    from portal.views.base import add
+
+    add(app.appbuilder, enrolment.FaceEnrolmentView, "顔写真の登録", "技能者",
+        {ROLE_EMPLOYER: "can_list|can_add|can_delete"}, icon="fa-camera")

@@ -1,0 +1,132 @@
+"""Face templates: reading a photo, computing its encoding (dlib's 128-dimension face descriptor through
+face_recognition), and finding the worker it belongs to among those registered on a site.
+
+Plain functions over a session, no Flask. face_recognition and numpy are imported lazily: loading dlib's
+models takes a second, and the portal loads every installed plugin at start-up.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from portal import credentials
+from portal.errors import DomainError
+from portal.models import SiteWorkerRegistration
+
+DEVICE_TYPE = "face"
+DEFAULT_TOLERANCE = 0.5  # face_recognition's default is 0.6; stricter, since a false match credits a day wrongly
+MAX_SIDE = 1600  # pixels: larger photos are scaled down first (dlib's time grows with the area)
+MAX_BYTES = 10 * 1024 * 1024
+_DIMENSIONS = 128
+_DTYPE = "<f8"
+
+
+def read_photo(data: bytes):
+    """The photo as an RGB array, upright (phones store the rotation in EXIF) and at most MAX_SIDE wide."""
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not data:
+        raise DomainError("no_image", "写真が送られていません。")
+    if len(data) > MAX_BYTES:
+        raise DomainError("image_too_large", f"写真が大きすぎます（{MAX_BYTES // 1024 // 1024}MBまで）。", 413)
+    try:
+        image = Image.open(io.BytesIO(data))
+        image = ImageOps.exif_transpose(image).convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise DomainError("invalid_image", "写真を読み込めませんでした。JPEG または PNG の写真を送ってください。") from e
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return np.asarray(image)
+
+
+def encode_face(data: bytes):
+    """The encoding of the one face in the photo. No face, or several, is refused: enrolment must not store
+    someone else's face, and a gate photo of two people cannot say who passed."""
+    import face_recognition
+
+    image = read_photo(data)
+    locations = face_recognition.face_locations(image)
+    if not locations:
+        raise DomainError("no_face", "写真から顔を検出できませんでした。顔が正面からはっきり写った写真を使ってください。")
+    if len(locations) > 1:
+        raise DomainError("several_faces",
+                          f"写真に{len(locations)}人の顔が写っています。1人だけが写った写真を使ってください。")
+    return face_recognition.face_encodings(image, known_face_locations=locations)[0]
+
+
+def to_bytes(encoding) -> bytes:
+    import numpy as np
+
+    return np.asarray(encoding, dtype=_DTYPE).tobytes()
+
+
+def from_bytes(data: bytes):
+    import numpy as np
+
+    encoding = np.frombuffer(data, dtype=_DTYPE)
+    if encoding.shape != (_DIMENSIONS,):
+        raise ValueError(f"not a face encoding: {len(data)} bytes")
+    return encoding
+
+
+def enrol(session: Session, keys: credentials.CredentialKeys, worker, photo: bytes):
+    """Store the worker's face template (encrypted), replacing an earlier one: one template per worker."""
+    encoding = encode_face(photo)
+    for cred in _face_credentials(session, worker.id):
+        session.delete(cred)
+    return credentials.enrol(session, keys, worker, DEVICE_TYPE, payload=to_bytes(encoding), label="顔写真")
+
+
+def _face_credentials(session: Session, worker_pk: int):
+    from portal.models import Credential
+
+    return session.execute(select(Credential).where(
+        Credential.worker_id == worker_pk, Credential.device_type == DEVICE_TYPE)).scalars().all()
+
+
+def registered_worker_ids(session: Session, site_id: int, day: datetime.date) -> set[int]:
+    """Workers on the site's roster (作業員名簿) on ``day``: the only faces a site's camera compares against."""
+    r = SiteWorkerRegistration
+    return set(session.execute(select(r.worker_id).where(
+        r.site_id == site_id,
+        and_(or_(r.start_date.is_(None), r.start_date <= day), or_(r.end_date.is_(None), r.end_date >= day)),
+    )).scalars())
+
+
+def identify(session: Session, keys: credentials.CredentialKeys, encoding, worker_ids, tolerance: float):
+    """(worker pk, distance) of the closest enrolled face among ``worker_ids`` within ``tolerance``, or
+    (None, closest distance or None)."""
+    import face_recognition
+
+    known = credentials.payloads(session, keys, DEVICE_TYPE, worker_ids=worker_ids)
+    if not known:
+        return None, None
+    distances = face_recognition.face_distance([from_bytes(p) for _w, p in known], encoding)
+    best = int(distances.argmin())
+    distance = float(distances[best])
+    return (known[best][0] if distance <= tolerance else None), distance
+
+
+def tolerance_of(device) -> float:
+    """The device's tolerance setting (照合の許容値), within the schema's bounds."""
+    value = (device.settings or {}).get("tolerance", DEFAULT_TOLERANCE)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_TOLERANCE
+    return min(max(value, SETTINGS_SCHEMA["properties"]["tolerance"]["minimum"]),
+               SETTINGS_SCHEMA["properties"]["tolerance"]["maximum"])
+
+
+SETTINGS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "tolerance": {"type": "number", "minimum": 0.3, "maximum": 0.7, "default": DEFAULT_TOLERANCE,
+                      "title": "照合の許容値（小さいほど厳格）"},
+        "kind": {"type": "string", "enum": ["entry", "exit", "work"], "default": "entry",
+                 "title": "記録する区分（入場カメラ / 退場カメラ）"},
+    },
+}

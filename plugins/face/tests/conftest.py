@@ -1,0 +1,40 @@
+"""Fixtures of the face plugin's tests: the test photos, and their encodings computed once per session
+(dlib takes about 0.3 s a photo on this machine)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ccus_face import faces
+from portal.db import db
+from portal.models import Worker
+from portal.scoping import ALL, using_scope
+
+from face_helpers import photo  # noqa: E402  (the tests folder is on sys.path)
+
+_ENCODINGS: dict = {}
+
+
+@pytest.fixture(scope="session")
+def encoding_of():
+    def get(name: str):
+        if name not in _ENCODINGS:
+            _ENCODINGS[name] = faces.encode_face(photo(name))
+        return _ENCODINGS[name]
+
+    return get
+
+
+@pytest.fixture
+def enrol_face(demo_app, encoding_of):
+    """``enrol_face(worker_code, photo_name)``: store a face template directly (no screen), from the cache."""
+    from portal import credentials
+
+    def enrol(worker_code: str, name: str):
+        with demo_app.app_context(), using_scope(db.session, ALL):
+            worker = db.session.execute(select(Worker).where(Worker.worker_id == worker_code)).scalar_one()
+            credentials.enrol(db.session, credentials.keys_from_config(demo_app.config), worker, faces.DEVICE_TYPE,
+                              payload=faces.to_bytes(encoding_of(name)), label="顔写真")
+            db.session.commit()
+
+    return enrol
