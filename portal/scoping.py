@@ -94,11 +94,7 @@ NONE = Scope("none")
 # Models that other modules add (corrections, disclosure …) declare their rules here, next to the model:
 # register_rule(Model, read=lambda scope: <criterion>, write=lambda scope, obj, deleting: <bool>).
 # read is called only for the employer and worker kinds (all sees everything, none nothing).
-EXTRA_RULES: dict = {}
-
-
-def register_rule(model, read, write) -> None:
-    EXTRA_RULES[model] = (read, write)
+from portal.rules import EXTRA_RULES, register_rule  # noqa: E402,F401  (import-free registry: no cycle)
 
 
 def scoped_models() -> tuple:
@@ -270,6 +266,16 @@ def criteria(scope: Scope) -> dict:
     }
 
 
+def ref(obj, column: str):
+    """A foreign key's value before the flush: set directly, or through its relationship (the REST API and
+    forms set the related object, and the column is filled only during the flush)."""
+    value = getattr(obj, column, None)
+    if value is None:
+        related = getattr(obj, column[: -len("_id")], None)
+        value = getattr(related, "id", None)
+    return value
+
+
 def _writable(scope: Scope, obj, deleting: bool) -> bool:
     """May ``scope`` insert, change or delete ``obj``? Checked on the values the row would have after the flush."""
     if scope.is_all:
@@ -287,22 +293,22 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
     if isinstance(obj, Worker):
         return obj.id in scope.own_worker_ids and not deleting
     if isinstance(obj, (WorkerPersonal, *WORKER_CHILDREN, Credential)):
-        return obj.worker_id in scope.own_worker_ids
+        return ref(obj, "worker_id") in scope.own_worker_ids
     if isinstance(obj, Affiliation):  # an employer may cancel (取消) its own links, not create others'
-        return obj.employer_id == e and obj.id is not None and not deleting and not scope.site_manager
+        return ref(obj, "employer_id") == e and obj.id is not None and not deleting and not scope.site_manager
     if isinstance(obj, Site):
-        return obj.prime_employer_id == e and (obj.id is None or obj.id in scope.prime_site_ids)
+        return ref(obj, "prime_employer_id") == e and (obj.id is None or obj.id in scope.prime_site_ids)
     if isinstance(obj, SiteManagerAssignment):
-        return obj.site_id in scope.prime_site_ids and not scope.site_manager
+        return ref(obj, "site_id") in scope.prime_site_ids and not scope.site_manager
     if isinstance(obj, StructureLink):  # the upper company invites; the lower one approves or declines
         if obj.id is None or deleting:
-            return obj.upper_employer_id == e and obj.site_id in scope.site_ids
-        return obj.id in scope.link_ids and e in (obj.upper_employer_id, obj.lower_employer_id)
+            return ref(obj, "upper_employer_id") == e and ref(obj, "site_id") in scope.site_ids
+        return obj.id in scope.link_ids and e in (ref(obj, "upper_employer_id"), ref(obj, "lower_employer_id"))
     if isinstance(obj, SiteWorkerRegistration):
-        return (obj.employer_id == e and obj.worker_id in scope.own_worker_ids
-                and obj.site_id in scope.participating_site_ids)
+        return (ref(obj, "employer_id") == e and ref(obj, "worker_id") in scope.own_worker_ids
+                and ref(obj, "site_id") in scope.participating_site_ids)
     if isinstance(obj, Device):
-        return obj.site_id in scope.prime_site_ids
+        return ref(obj, "site_id") in scope.prime_site_ids
     return False  # events and histories change only through portal.ingest / portal.histories
 
 

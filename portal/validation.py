@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import event, func, select
 
 from portal.errors import DomainError
+from portal.scoping import ref
 from portal.models import Affiliation, Site, SiteWorkerRegistration, StructureLink, Worker, WorkerTrade
 from portal.models.employers import CORPORATE_TYPES
 from portal.models.structure import LINK_STATUSES, POSITIONS
@@ -35,7 +36,8 @@ def check(session, obj) -> None:
         _choice(obj.status, AFFILIATION_STATUSES, "invalid_affiliation_status", "所属の状態")
     elif isinstance(obj, StructureLink):
         _choice(obj.status, LINK_STATUSES, "invalid_link_status", "施工体制の状態")
-        if obj.upper_employer_id is not None and obj.upper_employer_id == obj.lower_employer_id:
+        upper, lower = ref(obj, "upper_employer_id"), ref(obj, "lower_employer_id")
+        if upper is not None and upper == lower:
             raise DomainError("invalid_structure_link", "上位事業者と下位事業者が同じです。")
         if obj.tier is not None and obj.tier < 1:
             raise DomainError("invalid_tier", "階層は1次以上です。")
@@ -70,6 +72,6 @@ def install(session_class) -> None:
     @event.listens_for(session_class, "after_flush")
     def _counts(session, flush_context):  # noqa: ARG001
         # counted after the rows are written (inside the transaction, so a refusal rolls them back)
-        workers = {o.worker_id for o in session.new if isinstance(o, WorkerTrade)}
+        workers = {ref(o, "worker_id") for o in session.new if isinstance(o, WorkerTrade)}
         if workers:
             _trade_count(session, workers)

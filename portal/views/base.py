@@ -2,7 +2,7 @@
 validators that give a Japanese message, and registration that declares a view and its roles together."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import Response, current_app, jsonify, make_response
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
@@ -62,19 +62,29 @@ class PortalApi(ModelRestApi):
         self.label_columns = {**labels(*list(self.datamodel.get_columns_list())), **(self.label_columns or {})}
         super().__init__(**kwargs)
 
+    @staticmethod
+    def error(status: int, code: str, message) -> Response:
+        # BaseApi.response() names its first parameter "code", so build the body here
+        return make_response(jsonify({"code": code, "message": message}), status)
+
     def response_422(self, message=None):
-        return self.response(422, code="validation_error", message=message or "入力内容に誤りがあります。")
+        # A field error raised by api_id_validator carries its own code: surface it as the answer's code.
+        codes = [m["code"] for msgs in (message or {}).values() if isinstance(msgs, list)
+                 for m in msgs if isinstance(m, dict) and "code" in m] if isinstance(message, dict) else []
+        if len(codes) == 1:
+            field_error = next(m for msgs in message.values() if isinstance(msgs, list) for m in msgs if isinstance(m, dict))
+            return self.error(422, codes[0], field_error["message"])
+        return self.error(422, "validation_error", message or "入力内容に誤りがあります。")
 
     def _guarded(self, call, *args):
         try:
             return call(*args)
         except DomainError as e:
             self.datamodel.session.rollback()
-            return self.response(e.status, **e.to_dict())
+            return self.error(e.status, e.code, e.message)
         except IntegrityError:
             self.datamodel.session.rollback()
-            return self.response(409, code="integrity_error",
-                                 message="既に登録されているか、参照先が存在しないため保存できません。")
+            return self.error(409, "integrity_error", "既に登録されているか、参照先が存在しないため保存できません。")
 
     def post_headless(self):
         return self._guarded(super().post_headless)
@@ -92,8 +102,31 @@ def model_view(model, **attrs):
     return type(name, (PortalModelView,), {"datamodel": SQLAInterface(model), **attrs})
 
 
-def model_api(model, resource_name: str, **attrs):
+def api_id_validator(kind: str):
+    """marshmallow validator for a 14-digit ID; its error carries a stable code (see PortalApi.response_422)."""
+    from marshmallow import ValidationError as SchemaError
+
+    def check(value):
+        try:
+            validate_ccus_id(value, kind)
+        except DomainError as e:
+            raise SchemaError([e.to_dict()]) from e
+
+    return check
+
+
+def model_api(model, resource_name: str, like=None, **attrs):
+    """A PortalApi class over ``model``; ``like`` (a PortalModelView class) lends its add/edit columns, so a
+    screen and its API accept the same fields."""
     name = attrs.pop("class_name", f"{model.__name__}Api")
+    if like is not None:
+        for attr in ("add_columns", "edit_columns"):
+            if getattr(like, attr, None):
+                attrs.setdefault(attr, list(getattr(like, attr)))
+    id_fields = {"worker_id": "worker", "employer_id": "employer", "site_id": "site"}
+    validators = {c: api_id_validator(k) for c, k in id_fields.items()
+                  if c in model.__table__.c and model.__table__.c[c].type.__class__.__name__ == "String"}
+    attrs.setdefault("validators_columns", validators)
     return type(name, (PortalApi,), {"datamodel": SQLAInterface(model), "resource_name": resource_name, **attrs})
 
 

@@ -137,17 +137,18 @@ SCREENS = [
 ]
 
 APIS = [
-    (model_api(Employer, "employers"), {E: READ, M: READ, W: READ}),
-    (model_api(Worker, "workers", list_columns=["id", "worker_id", "name", "name_kana", "level", "registration_type"]),
+    (model_api(Employer, "employers", like=EmployerView), {E: READ, M: READ, W: READ}),
+    (model_api(Worker, "workers", like=WorkerView,
+               list_columns=["id", "worker_id", "name", "name_kana", "level", "registration_type"]),
      {E: READ + "|can_put", M: READ, W: READ}),
-    (model_api(WorkerPersonal, "worker-personal"), {E: READ + "|can_put", W: READ}),
-    (model_api(WorkerInsurance, "worker-insurance"), {E: WRITE, M: READ, W: READ}),
-    (model_api(Affiliation, "affiliations"), {E: READ + "|can_put", W: READ}),
-    (model_api(Site, "sites"), {E: WRITE, M: READ, W: READ}),
-    (model_api(StructureLink, "structure-links"), {E: WRITE, M: WRITE}),
-    (model_api(SiteWorkerRegistration, "site-workers"), {E: WRITE, M: READ, W: READ}),
-    (model_api(Trade, "trades"), {E: READ, M: READ, W: READ}),
-    (model_api(Qualification, "qualifications"), {E: READ, M: READ, W: READ}),
+    (model_api(WorkerPersonal, "worker-personal", like=WorkerPersonalView), {E: READ + "|can_put", W: READ}),
+    (model_api(WorkerInsurance, "worker-insurance", like=WorkerInsuranceView), {E: WRITE, M: READ, W: READ}),
+    (model_api(Affiliation, "affiliations", like=AffiliationView), {E: READ + "|can_put", W: READ}),
+    (model_api(Site, "sites", like=SiteView), {E: WRITE, M: READ, W: READ}),
+    (model_api(StructureLink, "structure-links", like=StructureLinkView), {E: WRITE, M: WRITE}),
+    (model_api(SiteWorkerRegistration, "site-workers", like=SiteWorkerRegistrationView), {E: WRITE, M: READ, W: READ}),
+    (model_api(Trade, "trades", like=TradeView), {E: READ, M: READ, W: READ}),
+    (model_api(Qualification, "qualifications", like=QualificationView), {E: READ, M: READ, W: READ}),
 ]
 
 
