@@ -21,7 +21,7 @@ LABELS = {
     "pension_status": "年金保険", "pension_type": "年金保険種類", "pension_exemption_reason": "年金保険 適用除外理由",
     "employment_status": "雇用保険", "employment_number_last4": "雇用保険 被保険者番号(下4桁)",
     "employment_exemption_reason": "雇用保険 適用除外理由", "kentaikyo": "建退共加入", "kentaikyo_number": "建退共 被共済者番号",
-    "chutaikyo": "中退共加入", "rousai_special": "労災保険特別加入", "trade": "職種", "trades": "職種",
+    "chutaikyo": "中退共加入", "rousai_special": "労災保険特別加入", "trade": "職種", "trades": "職種", "trade_names": "職種",
     "position": "立場", "experience_years": "経験年数", "qualification": "資格", "qualifications": "保有資格",
     "obtained_on": "取得日", "certificate_number": "証明書番号", "proof_attached": "証明書類", "awarded_on": "表彰日",
     "status": "状態", "is_primary": "主たる所属事業者", "started_on": "開始日", "ended_on": "終了日",

@@ -46,6 +46,10 @@ class Worker(Model):
     affiliations: Mapped[list["Affiliation"]] = relationship(back_populates="worker")
 
     @property
+    def trade_names(self) -> str:
+        return "、".join(str(t) for t in self.trades)
+
+    @property
     def level_label(self) -> str:
         return LEVELS.get(self.level, str(self.level))
 

@@ -133,6 +133,8 @@ def model_api(model, resource_name: str, like=None, **attrs):
 def add(appbuilder, view, title: str, category: str, grants: dict, icon: str = "fa-table"):
     """Register a screen under a menu category and grant its permissions: ``grants`` maps role → permission
     regex (portal.security.READ / WRITE)."""
+    view.list_title, view.show_title = f"{title}一覧", f"{title}の詳細"
+    view.add_title, view.edit_title = f"{title}の登録", f"{title}の編集"
     appbuilder.add_view(view, title, icon=icon, category=category, label=title, category_label=category)
     roles_cfg = current_app.config["FAB_ROLES"]
     for role, perms in grants.items():
@@ -142,6 +144,7 @@ def add(appbuilder, view, title: str, category: str, grants: dict, icon: str = "
 
 
 def add_api(appbuilder, api, grants: dict):
+    api.list_title = api.show_title = api.add_title = api.edit_title = api.resource_name
     appbuilder.add_api(api)
     roles_cfg = current_app.config["FAB_ROLES"]
     for role, perms in grants.items():

@@ -53,7 +53,7 @@ EmployerView = model_view(
 WORKER_COLUMNS = ["worker_id", "name", "name_kana", "name_roman", "common_name", "level", "level_since",
                   "registration_type", "identity_document", "card_expires_on", "registered_on", "updated_on"]
 WorkerView = model_view(
-    Worker, list_columns=["worker_id", "name", "name_kana", "level_label", "registration_type", "trades"],
+    Worker, list_columns=["worker_id", "name", "name_kana", "level_label", "registration_type", "trade_names"],
     show_columns=WORKER_COLUMNS + ["trades", "qualifications"], add_columns=WORKER_COLUMNS,
     edit_columns=WORKER_COLUMNS[1:], search_columns=["worker_id", "name", "name_kana", "level", "registration_type"],
     validators_columns={"worker_id": [CcusId("worker", Worker, "worker_id")], "level": [NumberRange(1, 4, "技能レベルは1〜4です。")]},
