@@ -18,3 +18,4 @@ from portal.models.events import EntryExitEvent  # noqa: F401
 from portal.models.histories import WorkHistory  # noqa: F401
 from portal.models.audit import AuditLog  # noqa: F401
 from portal.models.users import PortalUser  # noqa: F401
+from portal.models.disclosure import DisclosureSetting  # noqa: F401
