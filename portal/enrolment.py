@@ -45,6 +45,7 @@ def remove(session: Session, device_type: str, credential_id: int) -> Credential
         Credential.id == credential_id, Credential.device_type == device_type)).scalar_one_or_none()
     if cred is None:
         raise DomainError("credential_not_found", "登録が見つかりません。", 404)
+    cred.worker  # loaded now: the caller names the worker after the commit has detached the row
     session.delete(cred)
     session.flush()
     return cred

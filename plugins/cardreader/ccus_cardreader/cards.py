@@ -1,0 +1,64 @@
+"""Card UIDs as worker credentials (portal side): checking a UID, enrolling it for a worker, finding the worker.
+
+Only a keyed hash of the UID is stored (portal.credentials), so a database dump does not reveal card numbers.
+Who may enrol whose card is decided by row-level scope (an employer: its own current workers), not here.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ccus_cardreader import DEVICE_TYPE
+from portal import credentials
+from portal.errors import DomainError
+from portal.models import Credential, Worker
+
+_HEX = re.compile(r"[0-9A-F]+")
+
+
+def normalise_uid(value) -> str:
+    """A card UID (MIFARE 4/7/10 bytes, FeliCa IDm 8 bytes) as upper-case hex, separators and spaces removed."""
+    uid = credentials.normalise(str(value or "")).replace(":", "")
+    if not uid or not _HEX.fullmatch(uid) or len(uid) % 2 or not 4 <= len(uid) // 2 <= 10:
+        raise DomainError("invalid_card_uid", "カードのUIDは16進数で4〜10バイト（8〜20桁）で入力してください。")
+    return uid
+
+
+def label_for(uid: str) -> str:
+    """What screens show of an enrolled card: only its last 4 digits (the UID itself is not stored)."""
+    return f"ICカード（末尾 {uid[-4:]}）"
+
+
+def enrol_card(session: Session, keys: credentials.CredentialKeys, worker: Worker, uid) -> Credential:
+    uid = normalise_uid(uid)
+    table = Credential.__table__  # checked on the table itself: a card enrolled by another employer counts too
+    taken = session.execute(select(table.c.id).where(
+        table.c.device_type == DEVICE_TYPE, table.c.lookup_hash == keys.lookup_hash(DEVICE_TYPE, uid))).first()
+    if taken is None:
+        try:
+            with session.begin_nested():  # two enrolments at once: the unique key decides
+                return credentials.enrol(session, keys, worker, DEVICE_TYPE, secret=uid, label=label_for(uid))
+        except IntegrityError:
+            pass
+    raise DomainError("card_already_enrolled", "このカードは既に登録されています。", 409)
+
+
+def find_card(session: Session, keys: credentials.CredentialKeys, uid) -> Credential | None:
+    """The active credential of a card UID, if the session's principal may see it."""
+    return session.execute(select(Credential).where(
+        Credential.device_type == DEVICE_TYPE,
+        Credential.lookup_hash == keys.lookup_hash(DEVICE_TYPE, normalise_uid(uid)),
+        Credential.revoked_at.is_(None))).scalar_one_or_none()
+
+
+def worker_of_card(session: Session, keys: credentials.CredentialKeys, uid) -> str | None:
+    """The 技能者ID a card UID is enrolled for, or None (unknown, malformed or revoked card)."""
+    try:
+        uid = normalise_uid(uid)
+    except DomainError:
+        return None
+    worker = credentials.resolve(session, keys, DEVICE_TYPE, uid)
+    return worker.worker_id if worker is not None else None
