@@ -1,0 +1,48 @@
+"""The QR device type in the portal (entry point ``qr`` in the ``ccus.devices`` group): the device type, resolving
+a scanned worker QR, and the screens (the worker's own QR, the kiosk page, the phone's scan page)."""
+from __future__ import annotations
+
+from flask import current_app
+
+from ccus_qr import DEVICE_TYPE, tokens
+from portal.devices import DeviceType, hookimpl
+
+LABEL = "QRコード"
+MARK = "QR"
+
+SETTINGS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "period": {"type": "integer", "minimum": 10, "maximum": 600, "default": tokens.DEFAULT_PERIOD,
+                   "title": "現場QRの切替間隔（秒）"},
+        "max_age_days": {"type": "number", "minimum": 1, "maximum": 400, "default": tokens.DEFAULT_MAX_AGE_DAYS,
+                         "title": "技能者QRの有効日数"},
+    },
+}
+
+
+def setting(device, name: str):
+    """A device setting within its bounds (the schema's default for a missing or unusable value)."""
+    spec = SETTINGS_SCHEMA["properties"][name]
+    value = (getattr(device, "settings", None) or {}).get(name, spec["default"])
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return spec["default"]
+    value = min(max(value, spec["minimum"]), spec["maximum"])
+    return int(value) if spec["type"] == "integer" else value
+
+
+@hookimpl
+def ccus_device_types():
+    return [DeviceType(code=DEVICE_TYPE, label=LABEL, mark=MARK, settings_schema=SETTINGS_SCHEMA)]
+
+
+@hookimpl
+def ccus_resolve_worker(device, credential):
+    """A gate scanner posted a worker QR: its 技能者ID if the signature is ours and it is not too old."""
+    if device.device_type != DEVICE_TYPE:
+        return None
+    worker_id, _reason = tokens.check_worker(tokens.qr_key(current_app.config), credential,
+                                             max_age_days=setting(device, "max_age_days"))
+    return worker_id

@@ -1,0 +1,78 @@
+"""Signed worker QR and rotating site tokens: plain functions, and the QR images read back with zxing-cpp."""
+from __future__ import annotations
+
+import io
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from ccus_qr import images, tokens
+
+KEY = tokens.qr_key({"CCUS_CREDENTIAL_KEY": "one installation", "SECRET_KEY": "x"})
+WORKER = "30154216388821"
+NOW = 1_750_000_000
+
+
+def decode_png(data: bytes) -> list[str]:
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))]
+
+
+def test_worker_qr_round_trip_through_an_image():
+    payload = tokens.sign_worker(KEY, WORKER, issued=NOW)
+    assert decode_png(images.png(payload)) == [payload]
+    assert tokens.check_worker(KEY, payload, now=NOW + 3600) == (WORKER, "ok")
+
+
+def test_keys_differ_per_installation():
+    other = tokens.qr_key({"CCUS_CREDENTIAL_KEY": "another installation", "SECRET_KEY": "x"})
+    assert other != KEY
+    assert tokens.qr_key({"CCUS_QR_KEY": "qr only", "CCUS_CREDENTIAL_KEY": "one installation"}) != KEY
+    payload = tokens.sign_worker(other, WORKER, issued=NOW)
+    assert tokens.check_worker(KEY, payload, now=NOW) == (None, "forged")
+
+
+def _tamper(payload: str, index: int, value: str) -> str:
+    parts = payload.split(".")
+    parts[index] = value
+    return ".".join(parts)
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda p: _tamper(p, 1, "17788930382321"), "forged"),  # another worker's ID under this signature
+    (lambda p: _tamper(p, 2, str(NOW + 60)), "forged"),  # a later issue time
+    (lambda p: p[:-1] + ("A" if p[-1] != "A" else "B"), "forged"),
+    (lambda p: p + ".x", "malformed"),
+    (lambda p: "hello", "malformed"),
+    (lambda p: _tamper(p, 1, "123"), "malformed"),
+    (lambda p: None, "malformed"),
+])
+def test_forged_or_malformed_worker_qr_names_nobody(make, reason):
+    payload = tokens.sign_worker(KEY, WORKER, issued=NOW)
+    assert tokens.check_worker(KEY, make(payload), now=NOW) == (None, reason)
+
+
+def test_worker_qr_expires():
+    payload = tokens.sign_worker(KEY, WORKER, issued=NOW)
+    day = 86400
+    assert tokens.check_worker(KEY, payload, now=NOW + 30 * day - 1)[1] == "ok"
+    assert tokens.check_worker(KEY, payload, now=NOW + 30 * day + 1) == (None, "expired")
+    assert tokens.check_worker(KEY, payload, now=NOW + 2 * day, max_age_days=1) == (None, "expired")
+    assert tokens.check_worker(KEY, payload, now=NOW - 60)[1] == "ok"  # a scanner's clock a minute behind
+    assert tokens.check_worker(KEY, payload, now=NOW - 3600) == (None, "not_yet_valid")
+
+
+def test_site_token_rotates_and_the_previous_one_is_still_accepted():
+    period = 30
+    start = (NOW // period) * period
+    token, remaining = tokens.current_site_token(KEY, 7, now=start + 10, period=period)
+    assert remaining == pytest.approx(20)
+    assert tokens.current_site_token(KEY, 7, now=start + 29, period=period)[0] == token  # same window
+    later, _ = tokens.current_site_token(KEY, 7, now=start + period, period=period)
+    assert later != token
+    assert tokens.check_site_token(KEY, 7, token, now=start + 10, period=period) is not None
+    assert tokens.check_site_token(KEY, 7, token, now=start + period + 5, period=period) is not None  # grace
+    assert tokens.check_site_token(KEY, 7, token, now=start + 2 * period + 1, period=period) is None  # too old
+    assert tokens.check_site_token(KEY, 8, token, now=start + 10, period=period) is None  # another device
+    assert tokens.check_site_token(KEY, 7, "", now=start + 10, period=period) is None
+    assert decode_png(images.png(f"https://portal.example/qr/scan/7/{token}")) == [f"https://portal.example/qr/scan/7/{token}"]
