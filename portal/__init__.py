@@ -16,7 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import config as portal_config
     from portal.db import db
-    from portal.devices import make_plugin_manager
+    from portal.devices import make_plugin_manager, register_routes
     from portal.errors import DomainError
     from portal.security import PortalSecurityManager, fab_roles
 
@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["FAB_ROLES"] = fab_roles()  # filled as views register (portal.views.base.add)
 
     db.init_app(app)
+    from portal import audit
+
+    audit.install(app)  # the personal-data trail (after_request; model events)
     CSRFProtect(app)  # before AppBuilder: without it FAB's GET /delete/<pk> deletes without a token
 
     with app.app_context():
@@ -40,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         views.register(appbuilder)
         for csrf_exempt in app.config.get("CCUS_CSRF_EXEMPT_BLUEPRINTS", []):
             app.extensions["csrf"].exempt(csrf_exempt)
-        app.extensions["ccus_plugins"].hook.ccus_register_routes(app=app)
+        register_routes(app.extensions["ccus_plugins"], app)
         appbuilder.post_init()
 
     @app.errorhandler(DomainError)

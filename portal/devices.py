@@ -107,6 +107,17 @@ def device_types(pm: pluggy.PluginManager) -> dict[str, DeviceType]:
     return found
 
 
+def register_routes(pm: pluggy.PluginManager, app) -> None:
+    """Let each plugin register its routes; a plugin that fails here is logged and unregistered, so a broken
+    plugin never takes the portal down."""
+    for impl in pm.hook.ccus_register_routes.get_hookimpls():
+        try:
+            impl.function(**{name: {"app": app}[name] for name in impl.argnames})
+        except Exception:  # noqa: BLE001
+            log.exception("device plugin %s failed to register its routes; disabled", impl.plugin_name)
+            pm.unregister(name=impl.plugin_name)
+
+
 def notify_event_recorded(pm: pluggy.PluginManager, event) -> None:
     """Call ccus_event_recorded on each plugin separately: one raising implementation must not abort the
     call for the others."""
