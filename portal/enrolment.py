@@ -10,8 +10,10 @@ from __future__ import annotations
 from flask import flash, redirect, request
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import credentials
 from portal.errors import DomainError
 from portal.ids import validate_ccus_id
 from portal.models import Credential, Worker
@@ -28,6 +30,23 @@ def own_worker(session: Session, worker_code) -> Worker:
     if worker is None or not (scope.is_all or worker.id in scope.own_worker_ids):
         raise DomainError("worker_not_enrollable", f"技能者ID {code} は、登録できる自社の技能者に見つかりません。")
     return worker
+
+
+def enrol_unique(session: Session, keys: credentials.CredentialKeys, worker: Worker, device_type: str, secret: str,
+                 *, label: str, taken: DomainError) -> Credential:
+    """Enrol an exact credential (a card UID, a phone number) that must name one worker: one enrolled to
+    anybody raises ``taken``. Checked on the table itself, so another employer's enrolment is found without
+    being shown; two enrolments at once are decided by the unique key."""
+    table = Credential.__table__
+    found = session.execute(select(table.c.id).where(
+        table.c.device_type == device_type, table.c.lookup_hash == keys.lookup_hash(device_type, secret))).first()
+    if found is None:
+        try:
+            with session.begin_nested():
+                return credentials.enrol(session, keys, worker, device_type, secret=secret, label=label)
+        except IntegrityError:
+            pass
+    raise taken
 
 
 def enrolled(session: Session, device_type: str) -> list[Credential]:
@@ -66,6 +85,14 @@ class CredentialEnrolmentView(BaseView):
 
     def enrol(self, session: Session, worker: Worker, form, files) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @classmethod
+    def register(cls, app, icon: str = "fa-id-badge") -> None:
+        """Add the screen under 技能者 for the 事業者責任者 (a plugin's ccus_register_routes calls this)."""
+        from portal.scoping import ROLE_EMPLOYER
+        from portal.views.base import add
+
+        add(app.appbuilder, cls, cls.title, "技能者", {ROLE_EMPLOYER: "can_list|can_add|can_delete"}, icon=icon)
 
     @expose("/", methods=["GET"])
     @has_access

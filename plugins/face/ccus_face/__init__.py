@@ -24,9 +24,6 @@ def ccus_device_types():
 
 @hookimpl
 def ccus_register_routes(app):
-    from ccus_face import enrolment
-    from portal.scoping import ROLE_EMPLOYER
-    from portal.views.base import add
+    from ccus_face.enrolment import FaceEnrolmentView
 
-    add(app.appbuilder, enrolment.FaceEnrolmentView, "顔写真の登録", "技能者",
-        {ROLE_EMPLOYER: "can_list|can_add|can_delete"}, icon="fa-camera")
+    FaceEnrolmentView.register(app, icon="fa-camera")

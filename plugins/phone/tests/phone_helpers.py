@@ -1,0 +1,13 @@
+"""Constants and helpers of the phone plugin's tests (a module of its own: importing ``conftest`` by name is
+ambiguous when several test folders have one)."""
+from __future__ import annotations
+
+MEGURO = "30154216388821"  # 目黒 一郎, (株)基金建設, on A現場工事's roster in the demo
+HIROO = "17788930382321"  # 広尾 二郎, same employer and site
+SITE_A = "36265810102371"
+
+
+def employer_login_of(application, worker_code: str) -> dict:
+    """The demo login of the 事業者責任者 of a worker's employer."""
+    employer_id = next(e["employer_id"] for e in application.logins if e["worker_id"] == worker_code)
+    return next(e for e in application.logins if e["login"] == employer_id)
