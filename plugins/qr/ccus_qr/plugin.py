@@ -46,3 +46,14 @@ def ccus_resolve_worker(device, credential):
     worker_id, _reason = tokens.check_worker(tokens.qr_key(current_app.config), credential,
                                              max_age_days=setting(device, "max_age_days"))
     return worker_id
+
+
+@hookimpl
+def ccus_register_routes(app):
+    from ccus_qr.screens import MyQrView, PrintQrView
+    from portal.scoping import ROLE_EMPLOYER, ROLE_WORKER
+    from portal.views.base import add
+
+    add(app.appbuilder, MyQrView, "私のQRコード", "技能者", {ROLE_WORKER: "can_mine"}, icon="fa-qrcode")
+    add(app.appbuilder, PrintQrView, "QRコードの印刷", "技能者", {ROLE_EMPLOYER: "can_print|can_print_png"},
+        icon="fa-qrcode")

@@ -1,21 +1,14 @@
 """Signed worker QR and rotating site tokens: plain functions, and the QR images read back with zxing-cpp."""
 from __future__ import annotations
 
-import io
-
 import pytest
-import zxingcpp
-from PIL import Image
 
 from ccus_qr import images, tokens
+from qr_helpers import decode_png
 
 KEY = tokens.qr_key({"CCUS_CREDENTIAL_KEY": "one installation", "SECRET_KEY": "x"})
 WORKER = "30154216388821"
 NOW = 1_750_000_000
-
-
-def decode_png(data: bytes) -> list[str]:
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))]
 
 
 def test_worker_qr_round_trip_through_an_image():

@@ -1,0 +1,78 @@
+"""QR screens for people (logged in through the portal):
+
+- 私のQRコード (技能者): the worker's own signed QR, to show on the phone at a gate scanner;
+- QRコードの印刷 (事業者責任者): the signed QR of one of the employer's own workers, to print (a helmet sticker
+  for a worker without a smartphone). Another employer's worker is answered like an unknown one.
+"""
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from flask import Response, current_app, g, request
+from flask_appbuilder import BaseView, expose, has_access
+from sqlalchemy import select
+
+from ccus_qr import images, tokens
+from portal.enrolment import own_worker
+from portal.errors import DomainError
+from portal.models import Worker
+
+JST = datetime.timezone(datetime.timedelta(hours=9))
+TEMPLATES = str(Path(__file__).parent / "templates")
+
+
+def worker_qr(worker_id: str, now: float | None = None) -> dict:
+    """The payload and what the screen says about it (issued, valid until with the default age)."""
+    key = tokens.qr_key(current_app.config)
+    payload = tokens.sign_worker(key, worker_id, issued=now)
+    issued = int(payload.split(".")[2])
+    until = issued + tokens.DEFAULT_MAX_AGE_DAYS * 86400
+    stamp = lambda t: datetime.datetime.fromtimestamp(t, JST).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    return {"payload": payload, "issued": stamp(issued), "valid_until": stamp(until)}
+
+
+class MyQrView(BaseView):
+    route_base = "/qr/mine"
+    default_view = "mine"
+    template_folder = TEMPLATES
+
+    def _own(self) -> Worker:
+        user = g.user
+        worker = self.appbuilder.session.execute(
+            select(Worker).where(Worker.id == getattr(user, "worker_id", None))).scalar_one_or_none()
+        if worker is None:
+            raise DomainError("not_a_worker", "技能者としてログインしたときだけ表示できます。", 403)
+        return worker
+
+    @expose("/")
+    @has_access
+    def mine(self):
+        worker = self._own()
+        info = worker_qr(worker.worker_id)
+        return self.render_template("ccus_qr/worker_qr.html", title="私のQRコード", worker=worker,
+                                    svg=images.svg(info["payload"]), **info)
+
+
+class PrintQrView(BaseView):
+    route_base = "/qr/print"
+    default_view = "print"
+    template_folder = TEMPLATES
+
+    @expose("/")
+    @has_access
+    def print(self):
+        code = request.args.get("worker_id")
+        if not code:
+            return self.render_template("ccus_qr/print_form.html", title="QRコードの印刷")
+        worker = own_worker(self.appbuilder.session, code)
+        info = worker_qr(worker.worker_id)
+        return self.render_template("ccus_qr/worker_qr.html", title="QRコードの印刷", worker=worker,
+                                    svg=images.svg(info["payload"]), printable=True, **info)
+
+    @expose("/qr.png")
+    @has_access
+    def print_png(self):
+        worker = own_worker(self.appbuilder.session, request.args.get("worker_id"))
+        return Response(images.png(worker_qr(worker.worker_id)["payload"]), mimetype="image/png",
+                        headers={"Cache-Control": "no-store"})
