@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ccus_cardreader import DEVICE_TYPE
 from portal import credentials
+from portal.enrolment import enrol_unique
 from portal.errors import DomainError
 from portal.models import Credential, Worker
 
@@ -34,16 +34,8 @@ def label_for(uid: str) -> str:
 
 def enrol_card(session: Session, keys: credentials.CredentialKeys, worker: Worker, uid) -> Credential:
     uid = normalise_uid(uid)
-    table = Credential.__table__  # checked on the table itself: a card enrolled by another employer counts too
-    taken = session.execute(select(table.c.id).where(
-        table.c.device_type == DEVICE_TYPE, table.c.lookup_hash == keys.lookup_hash(DEVICE_TYPE, uid))).first()
-    if taken is None:
-        try:
-            with session.begin_nested():  # two enrolments at once: the unique key decides
-                return credentials.enrol(session, keys, worker, DEVICE_TYPE, secret=uid, label=label_for(uid))
-        except IntegrityError:
-            pass
-    raise DomainError("card_already_enrolled", "このカードは既に登録されています。", 409)
+    return enrol_unique(session, keys, worker, DEVICE_TYPE, uid, label=label_for(uid),
+                        taken=DomainError("card_already_enrolled", "このカードは既に登録されています。", 409))
 
 
 def find_card(session: Session, keys: credentials.CredentialKeys, uid) -> Credential | None:

@@ -33,8 +33,5 @@ def ccus_resolve_worker(device, credential, session):
 @hookimpl
 def ccus_register_routes(app):
     from ccus_cardreader.screens import CardEnrolmentView
-    from portal.scoping import ROLE_EMPLOYER
-    from portal.views.base import add
 
-    add(app.appbuilder, CardEnrolmentView, "ICカードの登録", "技能者",
-        {ROLE_EMPLOYER: "can_list|can_add|can_delete"}, icon="fa-id-card")
+    CardEnrolmentView.register(app, icon="fa-id-card")
