@@ -1,7 +1,9 @@
 """FAB screens and REST APIs, one module per concept; ``register`` adds them all to an AppBuilder."""
 from portal.views import masters, records
+from portal.views import disclosure as disclosure_views
 
 
 def register(appbuilder) -> None:
     masters.register(appbuilder)
     records.register(appbuilder)
+    disclosure_views.register(appbuilder)
