@@ -19,3 +19,4 @@ from portal.models.histories import WorkHistory  # noqa: F401
 from portal.models.audit import AuditLog  # noqa: F401
 from portal.models.users import PortalUser  # noqa: F401
 from portal.models.disclosure import DisclosureSetting  # noqa: F401
+from portal.models.corrections import WorkCorrection  # noqa: F401
