@@ -7,7 +7,9 @@ from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms.validators import ValidationError
+from wtforms import BooleanField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from portal.errors import DomainError
 from portal.glossary import labels
@@ -48,6 +50,18 @@ class PortalModelView(ModelView):
     def __init__(self, **kwargs):
         self.label_columns = {**labels(*_all_columns(self)), **(self.label_columns or {})}
         super().__init__(**kwargs)
+        for form in (self.add_form, self.edit_form):
+            _optional_checkboxes(form)
+
+
+def _optional_checkboxes(form) -> None:
+    """FAB marks a NOT NULL boolean as required, and an unchecked box (False) then fails that check; an
+    unchecked box is a valid answer (無), so drop that validator from checkboxes."""
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if isinstance(field, UnboundField) and issubclass(field.field_class, BooleanField):
+            field.kwargs["validators"] = [v for v in field.kwargs.get("validators", [])
+                                          if not isinstance(v, (DataRequired, InputRequired))]
 
 
 class PortalApi(ModelRestApi):
