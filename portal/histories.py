@@ -1,0 +1,491 @@
+"""就業履歴: derive one WorkHistory row per worker, site and day from the stored events (and from approved
+day inputs other modules contribute, e.g. 直接入力・事後補正), the site roster (作業員名簿) active that day, the site's
+approval, its 就業履歴蓄積期間 and its approved 施工体制.
+
+Rules (decided here, where domain.md is silent):
+- The day is the Asia/Tokyo calendar day of the tap, except across midnight: a tap before
+  ``NIGHT_CUTOFF_HOUR`` (05:00 by default, env CCUS_NIGHT_CUTOFF_HOUR) belongs to the previous day's shift when
+  the worker's last event at that site on the previous calendar day was an entry (the shift is still open) and
+  no exit at that site happened between midnight and this tap. So 22:00 entry → 03:00 exit is one day (the
+  entry's); a 03:00 entry with nothing open is its own day. Events keep their calendar day
+  (EntryExitEvent.work_date, never rewritten: events are append-only); the shift rule is applied when the
+  history is derived, from calendar days D-1, D and D+1 only, so the result does not depend on arrival order.
+- Employer, trade (小分類), role (立場), work content and hazardous work come from the roster row active that day,
+  never from the device. A worker without one: employer = the primary approved affiliation (so the employer sees
+  the tap and can fix the roster), no trade or role, not counted.
+- Not counted (非計上), first reason that applies: site not registered → site not approved by the prime →
+  outside the 就業履歴蓄積期間 → worker not registered on the site that day → a tier above the employer missing
+  from the approved structure (then trade and role are unknown: shown empty).
+- Valid for skill evaluation: counted, and an approved affiliation with the employer that day, a trade, a role
+  and at least one qualification held that day; ``invalid_reason`` lists what is missing.
+- Methods: the marks of the events (IC, 顔, 電話, QR, API …) and inputs (直接), in a fixed order.
+
+Entry points: :func:`recompute` (keys that changed: a registration, approval, correction, new events) and
+:func:`rebuild` (everything, or a month, from the events; reports differences). Both write with Core statements
+on the table (not filtered by row-level scope): callers run them under a reviewed scope: ingest for the device's
+site, corrections after checking the actor, administrators from the CLI.
+
+Other modules contribute day inputs with :func:`register_day_inputs` (see :class:`DayInput`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+from collections import defaultdict
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from portal.models import (
+    Affiliation,
+    EntryExitEvent,
+    Qualification,
+    Site,
+    SiteWorkerRegistration,
+    StructureLink,
+    WorkerQualification,
+    WorkHistory,
+)
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+UTC = datetime.timezone.utc
+NIGHT_CUTOFF_HOUR = int(os.environ.get("CCUS_NIGHT_CUTOFF_HOUR", "5"))
+MARK_ORDER = ["IC", "顔", "電話", "QR", "API", "直接"]  # calendar marks; unknown marks follow, by code point
+MISSING_LABELS = {"not_counted": "非計上", "employer": "所属事業者", "trade": "職種", "position": "立場",
+                  "qualification": "資格"}
+FIELDS = ("employer_id", "trade_id", "position", "work_content", "hazardous_work", "qualifications", "methods",
+          "first_entry_at", "last_exit_at", "counted", "not_counted_reason", "valid_for_evaluation", "invalid_reason")
+
+Key = tuple  # (worker pk, site pk or None, work_date)
+
+
+# --- day inputs other modules contribute ---------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class DayInput:
+    """An approved input for one (worker, site, day) besides device events (直接入力 adds the day; 事後補正 changes
+    its details). ``None`` keeps what the roster gives. ``attested``: the prime contractor vouched for the worker on
+    the site that day, so 'not on the roster' does not apply (other not-counted reasons still do)."""
+
+    mark: str = "直接"
+    employer_id: int | None = None
+    trade_id: int | None = None
+    position: str | None = None
+    work_content: str | None = None
+    hazardous_work: bool | None = None
+    first_entry_at: datetime.datetime | None = None
+    last_exit_at: datetime.datetime | None = None
+    attested: bool = True
+
+
+# provider(session, keys, date_range) → {key: [DayInput, …]}; keys is a list of keys, or None with a
+# (first, last) date_range for a rebuild (then return every input in the range).
+DayInputProvider = Callable[[Session, "list[Key] | None", "tuple[datetime.date, datetime.date] | None"], dict]
+DAY_INPUT_PROVIDERS: list[DayInputProvider] = []
+
+
+def register_day_inputs(provider: DayInputProvider) -> DayInputProvider:
+    """Register a source of approved day inputs (idempotent; usable as a decorator)."""
+    if provider not in DAY_INPUT_PROVIDERS:
+        DAY_INPUT_PROVIDERS.append(provider)
+    return provider
+
+
+def day_inputs(session: Session, keys=None, date_range=None) -> dict:
+    found: dict = defaultdict(list)
+    for provider in DAY_INPUT_PROVIDERS:
+        for key, inputs in (provider(session, keys, date_range) or {}).items():
+            found[key].extend(inputs)
+    return found
+
+
+# --- time helpers --------------------------------------------------------------------------------------------
+
+def aware(value: datetime.datetime | None) -> datetime.datetime | None:
+    """SQLite returns naive UTC datetimes: make every datetime aware (UTC) before comparing."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def calendar_day(at: datetime.datetime) -> datetime.date:
+    return aware(at).astimezone(TOKYO).date()
+
+
+def is_night(at: datetime.datetime, cutoff_hour: int = NIGHT_CUTOFF_HOUR) -> bool:
+    return aware(at).astimezone(TOKYO).hour < cutoff_hour
+
+
+def night_end(day: datetime.date, cutoff_hour: int = NIGHT_CUTOFF_HOUR) -> datetime.datetime:
+    """The end (UTC) of the night window that opens ``day`` in Tokyo."""
+    return datetime.datetime.combine(day, datetime.time(cutoff_hour), TOKYO).astimezone(UTC)
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(0), TOKYO).astimezone(UTC)
+
+
+def mark_order(mark: str):
+    return (MARK_ORDER.index(mark) if mark in MARK_ORDER else len(MARK_ORDER), mark)
+
+
+def join_marks(marks: Iterable[str]) -> str:
+    return ",".join(sorted({m for m in marks if m}, key=mark_order))
+
+
+@dataclasses.dataclass(frozen=True)
+class Tap:
+    """What a history needs of one event."""
+
+    at: datetime.datetime  # aware, UTC
+    kind: str
+    mark: str
+
+
+def assign_days(taps: list[Tap], cutoff_hour: int = NIGHT_CUTOFF_HOUR) -> list[tuple[datetime.date, Tap]]:
+    """The work day of each tap of one worker at one site (see the module docstring). ``taps`` should cover the
+    calendar days around the days asked for: a tap's day depends on the previous calendar day only."""
+    taps = sorted(taps, key=lambda t: (t.at, t.kind))
+    last_kind_of_day: dict[datetime.date, str] = {}
+    for t in taps:
+        last_kind_of_day[calendar_day(t.at)] = t.kind
+    out, closed_on = [], set()  # calendar days whose night window already saw an exit
+    for t in taps:
+        day = calendar_day(t.at)
+        if (is_night(t.at, cutoff_hour) and day not in closed_on
+                and last_kind_of_day.get(day - datetime.timedelta(days=1)) == "entry"):
+            out.append((day - datetime.timedelta(days=1), t))
+            if t.kind == "exit":
+                closed_on.add(day)
+        else:
+            out.append((day, t))
+    return out
+
+
+# --- what the roster, structure and qualifications say ------------------------------------------------------
+
+class Context:
+    """Everything a day's history needs besides its events, loaded once for a set of workers and sites with Core
+    statements (reviewed: the caller decided which keys to derive)."""
+
+    def __init__(self, session: Session, worker_ids: Iterable[int], site_ids: Iterable[int]):
+        worker_ids, site_ids = sorted(set(worker_ids)), sorted({s for s in site_ids if s is not None})
+        st, lt, rt = Site.__table__, StructureLink.__table__, SiteWorkerRegistration.__table__
+        at, wq, qt = Affiliation.__table__, WorkerQualification.__table__, Qualification.__table__
+        self.sites = {r.id: r for r in _chunked(session, select(
+            st.c.id, st.c.approved, st.c.accumulation_start, st.c.accumulation_end, st.c.prime_employer_id), st.c.id, site_ids)}
+        children: dict = defaultdict(lambda: defaultdict(set))
+        for r in _chunked(session, select(lt.c.site_id, lt.c.upper_employer_id, lt.c.lower_employer_id).where(
+                lt.c.status == "承認済"), lt.c.site_id, site_ids):
+            children[r.site_id][r.upper_employer_id].add(r.lower_employer_id)
+        self.connected: dict[int, set] = {}  # site → employers reachable from the prime through approved links
+        for site_id, site in self.sites.items():
+            found, todo = {site.prime_employer_id}, [site.prime_employer_id]
+            while todo:
+                for child in children[site_id].get(todo.pop(), ()):
+                    if child not in found:
+                        found.add(child)
+                        todo.append(child)
+            self.connected[site_id] = found
+        self.registrations: dict = defaultdict(list)
+        if site_ids:
+            for r in _chunked(session, select(rt).where(rt.c.site_id.in_(site_ids)), rt.c.worker_id, worker_ids):
+                self.registrations[(r.worker_id, r.site_id)].append(r)
+        self.affiliations: dict = defaultdict(list)
+        for r in _chunked(session, select(at.c.worker_id, at.c.employer_id, at.c.status, at.c.is_primary,
+                                          at.c.started_on, at.c.ended_on).order_by(at.c.is_primary.desc(), at.c.id),
+                          at.c.worker_id, worker_ids):
+            self.affiliations[r.worker_id].append(r)
+        self.qualifications: dict = defaultdict(list)
+        for r in _chunked(session, select(wq.c.worker_id, qt.c.code, wq.c.obtained_on).join(qt, qt.c.id == wq.c.qualification_id),
+                          wq.c.worker_id, worker_ids):
+            self.qualifications[r.worker_id].append(r)
+
+    def registration(self, worker_id: int, site_id: int, day: datetime.date):
+        active = [r for r in self.registrations.get((worker_id, site_id), ())
+                  if _within(day, r.start_date, r.end_date)]
+        return max(active, key=lambda r: (r.start_date or datetime.date.min, r.id)) if active else None
+
+    def affiliated(self, worker_id: int, employer_id: int | None, day: datetime.date) -> bool:
+        return employer_id is not None and any(
+            a.employer_id == employer_id and a.status == "承認済" and _within(day, a.started_on, a.ended_on)
+            for a in self.affiliations.get(worker_id, ()))
+
+    def primary_employer(self, worker_id: int, day: datetime.date) -> int | None:
+        return next((a.employer_id for a in self.affiliations.get(worker_id, ())
+                     if a.status == "承認済" and _within(day, a.started_on, a.ended_on)), None)
+
+    def qualification_codes(self, worker_id: int, day: datetime.date) -> list[str]:
+        return sorted({q.code for q in self.qualifications.get(worker_id, ())
+                       if q.obtained_on is None or q.obtained_on <= day})
+
+
+def _within(day, start, end) -> bool:
+    return (start is None or start <= day) and (end is None or end >= day)
+
+
+def _chunked(session: Session, stmt, column, values, size: int = 900):
+    """Run ``stmt`` with ``column IN values`` in chunks (SQLite limits bound parameters)."""
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield from session.execute(stmt.where(column.in_(values[i:i + size]))).all()
+
+
+def derive(ctx: Context, worker_id: int, site_id: int | None, day: datetime.date, taps: list[Tap],
+           inputs: list[DayInput]) -> dict | None:
+    """The history row of one (worker, site, day), or None when nothing happened that day."""
+    if not taps and not inputs:
+        return None
+    reg = ctx.registration(worker_id, site_id, day) if site_id is not None else None
+    row = {"employer_id": reg.employer_id if reg else ctx.primary_employer(worker_id, day),
+           "trade_id": reg.trade_id if reg else None, "position": reg.position if reg else None,
+           "work_content": reg.work_content if reg else None, "hazardous_work": bool(reg.hazardous_work) if reg else False}
+    for inp in inputs:
+        for field in ("employer_id", "trade_id", "position", "work_content", "hazardous_work"):
+            if getattr(inp, field) is not None:
+                row[field] = getattr(inp, field)
+    site = ctx.sites.get(site_id) if site_id is not None else None
+    if site is None:
+        reason = "site_unregistered"
+    elif not site.approved:
+        reason = "site_unapproved"
+    elif not _within(day, site.accumulation_start, site.accumulation_end):
+        reason = "outside_period"
+    elif reg is None and not any(i.attested for i in inputs):
+        reason = "worker_not_registered"
+    elif row["employer_id"] not in ctx.connected.get(site_id, ()):
+        reason = "structure_gap"
+        row["trade_id"] = row["position"] = None  # unknown below a missing tier
+    else:
+        reason = None
+    quals = ctx.qualification_codes(worker_id, day)
+    missing = [label for label, miss in (
+        ("not_counted", reason is not None), ("employer", not ctx.affiliated(worker_id, row["employer_id"], day)),
+        ("trade", row["trade_id"] is None), ("position", not row["position"]), ("qualification", not quals)) if miss]
+    entries = [t.at for t in taps if t.kind == "entry"] + [i.first_entry_at for i in inputs if i.first_entry_at]
+    exits = [t.at for t in taps if t.kind == "exit"] + [i.last_exit_at for i in inputs if i.last_exit_at]
+    row.update(
+        qualifications=quals, methods=join_marks([t.mark for t in taps] + [i.mark for i in inputs]),
+        first_entry_at=min(map(aware, entries)) if entries else None,
+        last_exit_at=max(map(aware, exits)) if exits else None,
+        counted=reason is None, not_counted_reason=reason, valid_for_evaluation=not missing,
+        invalid_reason=("、".join(MISSING_LABELS[m] for m in missing) + "なし").replace("非計上なし", "非計上")
+        if missing else None,
+    )
+    return row
+
+
+# --- reading events ------------------------------------------------------------------------------------------
+
+def _taps_by_pair(session: Session, pairs: Iterable[tuple[int, int]], first: datetime.date,
+                  last: datetime.date) -> dict:
+    """Events of these (worker, site) pairs on calendar days first..last, as taps by pair."""
+    et = EntryExitEvent.__table__
+    pairs = set(pairs)
+    found: dict = defaultdict(list)
+    workers = sorted({w for w, _s in pairs})
+    sites = sorted({s for _w, s in pairs})
+    stmt = select(et.c.worker_id, et.c.site_id, et.c.occurred_at, et.c.kind, et.c.method).where(
+        et.c.site_id.in_(sites), et.c.work_date >= first, et.c.work_date <= last)
+    for r in _chunked(session, stmt, et.c.worker_id, workers):
+        if (r.worker_id, r.site_id) in pairs:
+            found[(r.worker_id, r.site_id)].append(Tap(aware(r.occurred_at), r.kind, r.method))
+    return found
+
+
+def derive_keys(session: Session, keys: Iterable[Key], inputs: dict | None = None) -> dict:
+    """The derived row (or None) of every key."""
+    keys = sorted(set(keys), key=_key_order)
+    if not keys:
+        return {}
+    one = datetime.timedelta(days=1)
+    inputs = day_inputs(session, keys) if inputs is None else inputs
+    by_pair: dict = defaultdict(set)
+    for w, s, d in keys:
+        if s is not None:
+            by_pair[(w, s)].add(d)
+    taps: dict = {}
+    if by_pair:
+        first = min(min(ds) for ds in by_pair.values()) - one
+        last = max(max(ds) for ds in by_pair.values()) + one
+        if (last - first).days > 62 and len(by_pair) > 1:  # scattered keys: one narrow query per pair
+            for pair, days in by_pair.items():
+                taps.update(_taps_by_pair(session, [pair], min(days) - one, max(days) + one))
+        else:
+            taps = _taps_by_pair(session, by_pair, first, last)
+    ctx = Context(session, {k[0] for k in keys}, {k[1] for k in keys})
+    return _derive_all(ctx, keys, taps, inputs)
+
+
+def _derive_all(ctx: Context, keys, taps: dict, inputs: dict) -> dict:
+    per_day: dict = defaultdict(list)
+    for (w, s), pair_taps in taps.items():
+        for day, tap in assign_days(pair_taps):
+            per_day[(w, s, day)].append(tap)
+    return {k: derive(ctx, k[0], k[1], k[2], per_day.get(k, []), inputs.get(k, [])) for k in keys}
+
+
+def _key_order(k):
+    return (k[0], k[1] if k[1] is not None else -1, k[2])
+
+
+# --- writing -------------------------------------------------------------------------------------------------
+
+def _existing(session: Session, keys) -> dict:
+    ht = WorkHistory.__table__
+    keys = list(keys)
+    if not keys:
+        return {}
+    wanted = set(keys)
+    days = [k[2] for k in keys]
+    stmt = select(ht.c.id, ht.c.worker_id, ht.c.site_id, ht.c.work_date, *[ht.c[f] for f in FIELDS]).where(
+        ht.c.work_date >= min(days), ht.c.work_date <= max(days))
+    found = {}
+    for r in _chunked(session, stmt, ht.c.worker_id, sorted({k[0] for k in keys})):
+        key = (r.worker_id, r.site_id, r.work_date)
+        if key in wanted:
+            found[key] = r
+    return found
+
+
+def _normal(field: str, value):
+    if field in ("first_entry_at", "last_exit_at"):
+        return aware(value)
+    if field in ("counted", "valid_for_evaluation", "hazardous_work"):
+        return bool(value)
+    if field == "qualifications":
+        return list(value or [])
+    return value
+
+
+def _changes(old, new: dict) -> dict:
+    return {f: (_normal(f, getattr(old, f)), _normal(f, new[f])) for f in FIELDS
+            if _normal(f, getattr(old, f)) != _normal(f, new[f])}
+
+
+@dataclasses.dataclass
+class Difference:
+    """One history that differed from what the events give: added, removed or changed (field → (before, after))."""
+
+    key: Key
+    action: str
+    changes: dict = dataclasses.field(default_factory=dict)
+
+    def __str__(self) -> str:
+        w, s, d = self.key
+        detail = "; ".join(f"{f}: {b!r} → {a!r}" for f, (b, a) in self.changes.items())
+        return f"{d} worker={w} site={s} {self.action} {detail}".rstrip()
+
+
+def _apply(session: Session, derived: dict, existing: dict) -> list[Difference]:
+    ht = WorkHistory.__table__
+    now = datetime.datetime.now(UTC)
+    diffs, inserts, removals = [], [], []
+    for key in sorted(set(derived) | set(existing), key=_key_order):
+        new, old = derived.get(key), existing.get(key)
+        if new is None and old is not None:
+            removals.append(old.id)
+            diffs.append(Difference(key, "removed"))
+        elif new is not None and old is None:
+            inserts.append({"worker_id": key[0], "site_id": key[1], "work_date": key[2], **new, "updated_at": now})
+            diffs.append(Difference(key, "added"))
+        elif new is not None:
+            changes = _changes(old, new)
+            if changes:
+                session.execute(update(ht).where(ht.c.id == old.id).values(**new, updated_at=now))
+                diffs.append(Difference(key, "changed", changes))
+    for i in range(0, len(removals), 900):
+        session.execute(delete(ht).where(ht.c.id.in_(removals[i:i + 900])))
+    if inserts:
+        session.execute(insert(ht), inserts)
+    if diffs:
+        _expire_loaded_histories(session)
+    return diffs
+
+
+def _expire_loaded_histories(session: Session) -> None:
+    """Rows were written with Core statements: loaded WorkHistory objects would show stale values."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, WorkHistory):
+            session.expire(obj)
+
+
+def recompute(session: Session, keys: Iterable[Key]) -> list[Difference]:
+    """Derive the histories of these (worker pk, site pk or None, work_date) keys again from the stored events,
+    the roster and the registered day inputs, and write what changed. A key's neighbour days are included
+    (a night tap may move between them). Returns the differences. Call it whenever a registration, approval or
+    correction changes; the caller commits."""
+    one = datetime.timedelta(days=1)
+    wanted = set()
+    for w, s, d in keys:
+        wanted.add((w, s, d))
+        if s is not None:
+            wanted |= {(w, s, d - one), (w, s, d + one)}
+    derived = derive_keys(session, wanted)
+    existing = _existing(session, wanted)
+    return _apply(session, {k: v for k, v in derived.items()}, existing)
+
+
+def month_range(month: str) -> tuple[datetime.date, datetime.date]:
+    first = datetime.date.fromisoformat(f"{month}-01")
+    last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    return first, last
+
+
+def rebuild(session: Session, month: str | None = None, *, write: bool = True) -> list[Difference]:
+    """Rebuild the histories of one month ("YYYY-MM") or of everything from the events and day inputs; write
+    (unless ``write`` is False) and return every difference from what was stored."""
+    et, ht = EntryExitEvent.__table__, WorkHistory.__table__
+    if month is None:
+        bounds = session.execute(select(et.c.work_date).order_by(et.c.work_date).limit(1)).scalar(), \
+            session.execute(select(et.c.work_date).order_by(et.c.work_date.desc()).limit(1)).scalar()
+        hb = session.execute(select(ht.c.work_date).order_by(ht.c.work_date).limit(1)).scalar(), \
+            session.execute(select(ht.c.work_date).order_by(ht.c.work_date.desc()).limit(1)).scalar()
+        days = [d for d in (*bounds, *hb) if d is not None]
+        if not days:
+            return []
+        months = sorted({f"{d:%Y-%m}" for d in _month_starts(min(days), max(days))})
+        return [d for m in months for d in rebuild(session, m, write=write)]
+    first, last = month_range(month)
+    one = datetime.timedelta(days=1)
+    taps: dict = defaultdict(list)
+    for r in session.execute(select(et.c.worker_id, et.c.site_id, et.c.occurred_at, et.c.kind, et.c.method).where(
+            et.c.work_date >= first - one, et.c.work_date <= last + one,
+            et.c.worker_id.is_not(None), et.c.site_id.is_not(None))):
+        taps[(r.worker_id, r.site_id)].append(Tap(aware(r.occurred_at), r.kind, r.method))
+    inputs = day_inputs(session, None, (first, last))
+    keys = {(w, s, day) for (w, s), pair_taps in taps.items() for day, _t in assign_days(pair_taps)
+            if first <= day <= last}
+    keys |= {k for k in inputs if first <= k[2] <= last}
+    existing = {}
+    for r in session.execute(select(ht.c.id, ht.c.worker_id, ht.c.site_id, ht.c.work_date,
+                                    *[ht.c[f] for f in FIELDS]).where(ht.c.work_date >= first, ht.c.work_date <= last)):
+        existing[(r.worker_id, r.site_id, r.work_date)] = r
+    ctx = Context(session, {k[0] for k in keys | set(existing)}, {k[1] for k in keys | set(existing)})
+    derived = _derive_all(ctx, sorted(keys | set(existing), key=_key_order), taps, inputs)
+    if not write:
+        return _diff_only(derived, existing)
+    return _apply(session, derived, existing)
+
+
+def _diff_only(derived: dict, existing: dict) -> list[Difference]:
+    diffs = []
+    for key in sorted(set(derived) | set(existing), key=_key_order):
+        new, old = derived.get(key), existing.get(key)
+        if new is None and old is not None:
+            diffs.append(Difference(key, "removed"))
+        elif new is not None and old is None:
+            diffs.append(Difference(key, "added"))
+        elif new is not None and (changes := _changes(old, new)):
+            diffs.append(Difference(key, "changed", changes))
+    return diffs
+
+
+def _month_starts(first: datetime.date, last: datetime.date):
+    d = first.replace(day=1)
+    while d <= last:
+        yield d
+        d = (d + datetime.timedelta(days=32)).replace(day=1)
