@@ -14,6 +14,8 @@ from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
 
+from portal import password_policy
+
 
 def instance_dir() -> Path:
     path = Path(os.environ.get("CCUS_INSTANCE", Path.cwd() / "instance"))
@@ -52,7 +54,8 @@ def defaults() -> dict:
         "AUTH_RATE_LIMIT": "10 per 20 second",
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
-        "FAB_PASSWORD_COMPLEXITY_ENABLED": False,
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
+        "FAB_PASSWORD_COMPLEXITY_VALIDATOR": password_policy.validate,  # 10+ characters, letters and digits
         "FAB_API_SWAGGER_UI": True,
         "FAB_ADD_SECURITY_API": False,
         "FAB_UPDATE_PERMS": True,

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime
 import random
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import codes
+from portal import codes, passwords
+from portal.credentials import keys_from_config
 from portal.models import (
     Affiliation,
     Employer,
@@ -295,10 +297,15 @@ def create_logins(session: Session, sm, *, employers, sites, tree, workers, site
     for w in workers:  # the 技能者ID is the login; the demo's first password change is already done
         add_login(sm, w.worker_id, DEMO_PASSWORD, ROLE_WORKER, first_name=w.name.split()[0],
                   last_name=w.name.split()[-1], worker=w)
+        # the card's 本人確認番号 (stored hashed); the demo's forced first password change counts as done
+        security_code = passwords.issue_security_code(
+            session, keys_from_config(current_app.config), w.id,
+            code=f"{random.Random(w.worker_id).randrange(10_000):04d}", password_changed=True)
+        session.commit()
         regs = session.execute(select(Site.site_id).join(SiteWorkerRegistration, SiteWorkerRegistration.site_id == Site.id)
                                .where(SiteWorkerRegistration.worker_id == w.id)).scalars().all()
         employer = next((a.employer for a in w.affiliations if a.status == "承認済"), None)
         logins.append({"role": "worker", "login": w.worker_id, "password": DEMO_PASSWORD,
                        "employer_id": employer.employer_id if employer else None, "worker_id": w.worker_id,
-                       "site_ids": sorted(set(regs))})
+                       "site_ids": sorted(set(regs)), "security_code": security_code})
     return logins

@@ -9,8 +9,13 @@ Devices are not users: they authenticate with device API keys on their own route
 """
 from __future__ import annotations
 
+from flask import current_app, jsonify, make_response, request
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.utils.limit import Limit
+from flask_appbuilder.views import expose
+from flask_limiter.util import get_remote_address
 
 from portal.models.users import PortalUser
 from portal.scoping import ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER
@@ -54,6 +59,33 @@ def grant(fab_roles_config: dict, roles, name: str, permissions: str = READ) -> 
             fab_roles_config[role].append((f"^{name}$", f"^({permissions})$"))
 
 
+def auth_limits() -> list:
+    """The login form's limit (AUTH_RATE_LIMIT, POST only) for every other place that checks a secret: the JSON
+    login, the first password change, the password reset."""
+    return [Limit(limit_value=lambda: current_app.config["AUTH_RATE_LIMIT"], key_func=get_remote_address,
+                  methods=("POST",), exempt_when=lambda: not current_app.config.get("AUTH_RATE_LIMITED"),
+                  error_message="試行回数が多すぎます。しばらくしてから再度お試しください。")]
+
+
+class PortalSecurityApi(SecurityApi):
+    """FAB's JSON login, rate limited like the form; a worker still on the initial password gets no token."""
+
+    limits = auth_limits()
+
+    @expose("/login", methods=["POST"])
+    def login(self):
+        from portal.passwords import must_change_password
+
+        response = super().login()
+        if response.status_code == 200:
+            user = self.appbuilder.sm.find_user(username=str((request.get_json(silent=True) or {}).get("username", "")))
+            if user is not None and must_change_password(self.appbuilder.session, user.worker_id):
+                return make_response(jsonify({"code": "password_change_required", "message":
+                                              "初期パスワードの変更が必要です。画面からログインして変更してください。"}), 403)
+        return response
+
+
 class PortalSecurityManager(SecurityManager):
     user_model = PortalUser
+    security_api = PortalSecurityApi
     userdbmodelview = PortalUserDBModelView

@@ -20,3 +20,5 @@ from portal.models.audit import AuditLog  # noqa: F401
 from portal.models.users import PortalUser  # noqa: F401
 from portal.models.disclosure import DisclosureSetting  # noqa: F401
 from portal.models.corrections import WorkCorrection  # noqa: F401
+from portal.models.applications import CardReissueRequest, ChangeRequest  # noqa: F401
+from portal.models.accounts import WorkerAccount  # noqa: F401
