@@ -50,10 +50,15 @@ def ccus_resolve_worker(device, credential):
 
 @hookimpl
 def ccus_register_routes(app):
+    from ccus_qr.kiosk import ScanView, blueprint
     from ccus_qr.screens import MyQrView, PrintQrView
     from portal.scoping import ROLE_EMPLOYER, ROLE_WORKER
+    from portal.security import grant
     from portal.views.base import add
 
+    app.register_blueprint(blueprint)
+    app.appbuilder.add_view_no_menu(ScanView)  # reached by scanning a site QR, not from the menu
+    grant(app.config["FAB_ROLES"], [ROLE_WORKER], "ScanView", "can_scan")
     add(app.appbuilder, MyQrView, "私のQRコード", "技能者", {ROLE_WORKER: "can_mine"}, icon="fa-qrcode")
     add(app.appbuilder, PrintQrView, "QRコードの印刷", "技能者", {ROLE_EMPLOYER: "can_print|can_print_png"},
         icon="fa-qrcode")

@@ -1,0 +1,108 @@
+"""Routes of the rotating site QR:
+
+- ``GET /qr/kiosk/``: the kiosk page for the gate tablet. No login and no secret in the page: the tablet keeps
+  its device key in its own storage and sends it only as a Bearer header to
+- ``GET /api/v1/qr/site-token``: the current token of the device's site, as JSON with the QR image (SVG) of the
+  scan URL and the seconds until it changes;
+- ``GET|POST /qr/scan/<device>/<token>`` (FAB view, role 技能者): the page the phone's camera opens; the worker,
+  logged in as themself, presses 入場 or 退場.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from sqlalchemy import select
+
+from ccus_qr import images, site_qr, tokens
+from ccus_qr.plugin import setting
+from ccus_qr.screens import TEMPLATES
+from portal.errors import DomainError
+
+blueprint = Blueprint("ccus_qr_kiosk", __name__, template_folder=TEMPLATES)
+
+
+@blueprint.get("/qr/kiosk/")
+def kiosk():
+    return render_template("ccus_qr/kiosk.html")
+
+
+@blueprint.get("/api/v1/qr/site-token")
+def site_token():
+    from portal import device_admin
+    from portal.db import db
+    from portal.scoping import ALL, using_scope
+
+    session = db.session
+    device = device_admin.authenticate_device(session, device_admin.bearer(request.headers.get("Authorization")))
+    site_qr.check_device(device)
+    period = setting(device, "period")
+    token, remaining = tokens.current_site_token(tokens.qr_key(current_app.config), device.id, period=period)
+    with using_scope(session, ALL):  # reviewed: the authenticated device's own site
+        site = device.site
+        body = {"site_id": site.site_id, "site_name": site.name}
+    url = url_for("ScanView.scan", device_id=device.id, token=token, _external=True)
+    response = jsonify(**body, token=token, url=url, svg=images.svg(url), expires_in=round(remaining, 3),
+                       period=period)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class ScanView(BaseView):
+    """The phone's page after scanning a site QR (role 技能者; the login proves who is on site)."""
+
+    route_base = "/qr/scan"
+    template_folder = TEMPLATES
+
+    def _device(self, device_id: int):
+        """The kiosk device named in the URL (read under a reviewed scope: one device row, checked to be an
+        active QR device; the token is checked before anything is recorded)."""
+        from portal.models import Device
+        from portal.scoping import ALL, using_scope
+
+        session = self.appbuilder.session
+        with using_scope(session, ALL):
+            device = session.execute(select(Device).where(Device.id == device_id)).scalar_one_or_none()
+            site_qr.check_device(device)
+            site_name = device.site.name
+            site_code = device.site.site_id
+        return device, site_name, site_code
+
+    def _worker(self):
+        from portal.models import Worker
+
+        worker = self.appbuilder.session.execute(
+            select(Worker).where(Worker.id == getattr(g.user, "worker_id", None))).scalar_one_or_none()
+        if worker is None:
+            raise DomainError("not_a_worker", "技能者としてログインしたときだけ記録できます。", 403)
+        return worker
+
+    @expose("/<int:device_id>/<token>", methods=["GET", "POST"])
+    @has_access
+    def scan(self, device_id: int, token: str):
+        from portal import ingest
+        from portal.credentials import keys_from_config
+
+        worker = self._worker()
+        device, site_name, _site_code = self._device(device_id)
+        key, period = tokens.qr_key(current_app.config), setting(device, "period")
+        page = {"title": site_name, "site_name": site_name, "worker": worker}
+        try:
+            site_qr.scanned_window(key, device, token, period)
+        except DomainError as e:
+            return self.render_template("ccus_qr/scan.html", expired=e.message, **page), e.status
+        if request.method == "GET":
+            return self.render_template("ccus_qr/scan.html", **page)
+        kind = request.form.get("kind", "")
+        try:
+            result = site_qr.record_scan(
+                self.appbuilder.session, device, worker.worker_id, token, kind, key=key, period=period,
+                plugins=current_app.extensions["ccus_plugins"], credential_keys=keys_from_config(current_app.config),
+                limits=ingest.Limits.from_config(current_app.config))
+        except DomainError as e:
+            return self.render_template("ccus_qr/scan.html", expired=e.message, **page), e.status
+        label = site_qr.KINDS[kind]
+        if result["result"] == "rejected":
+            return self.render_template("ccus_qr/scan.html", expired=result.get("message"), **page), 422
+        recorded = (f"{label}を記録しました。" if result["result"] == "accepted"
+                    else f"{label}は既に記録されています。")
+        return self.render_template("ccus_qr/scan.html", recorded=recorded, **page)
