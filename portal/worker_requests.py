@@ -221,7 +221,8 @@ def request_reissue(session: Session, scope: Scope, reason: str, note: str | Non
             CardReissueRequest.worker_id == scope.worker_id, CardReissueRequest.status == PENDING)).scalar()
         if pending is not None:
             raise DomainError("reissue_pending", "カード再発行の申請が処理中です。")
-        req = CardReissueRequest(worker_id=scope.worker_id, reason=reason, note=(note or "").strip()[:300] or None)
+        req = CardReissueRequest(worker_id=scope.worker_id, reason=reason, note=(note or "").strip()[:300] or None,
+                                 status=PENDING)
         session.add(req)
         session.flush()
     return req

@@ -73,7 +73,7 @@ def _write_change(scope, obj, deleting) -> bool:
         return False
     if scope.kind == "worker":  # file its own, or withdraw it while pending
         return obj.worker_id == scope.worker_id and (
-            (obj.id is None and obj.status == PENDING) or _status_only_to(obj, {WITHDRAWN}))
+            (obj.id is None and obj.status in (None, PENDING)) or _status_only_to(obj, {WITHDRAWN}))
     if scope.kind == "employer" and not scope.site_manager:  # decide what it is asked to approve
         return obj.id is not None and obj.employer_id == scope.employer_id and _status_only_to(obj, {APPROVED, REJECTED})
     return False
@@ -82,7 +82,7 @@ def _write_change(scope, obj, deleting) -> bool:
 def _write_reissue(scope, obj, deleting) -> bool:
     if deleting or scope.kind != "worker" or obj.worker_id != scope.worker_id:
         return False
-    return (obj.id is None and obj.status == PENDING) or _status_only_to(obj, {WITHDRAWN})
+    return (obj.id is None and obj.status in (None, PENDING)) or _status_only_to(obj, {WITHDRAWN})
 
 
 register_rule(
