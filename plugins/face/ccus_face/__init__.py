@@ -24,6 +24,8 @@ def ccus_device_types():
 
 @hookimpl
 def ccus_register_routes(app):
+    from ccus_face import device_api
     from ccus_face.enrolment import FaceEnrolmentView
 
     FaceEnrolmentView.register(app, icon="fa-camera")
+    device_api.register(app)

@@ -23,9 +23,11 @@ def ccus_device_types():
 
 @hookimpl
 def ccus_register_routes(app):
+    from ccus_phone import webhook
     from ccus_phone.enrolment import PhoneEnrolmentView
 
     PhoneEnrolmentView.register(app, icon="fa-phone")
+    webhook.register(app)
 
 
 @hookimpl

@@ -11,3 +11,16 @@ def employer_login_of(application, worker_code: str) -> dict:
     """The demo login of the 事業者責任者 of a worker's employer."""
     employer_id = next(e["employer_id"] for e in application.logins if e["worker_id"] == worker_code)
     return next(e for e in application.logins if e["login"] == employer_id)
+
+
+def register_device(application, device_type: str, settings: dict | None = None, site: str = SITE_A):
+    """A device on a site through the core's own registration; returns (device pk, its key, shown once)."""
+    from portal import device_admin
+    from portal.db import db
+    from portal.scoping import ALL, using_scope
+
+    with application.app_context(), using_scope(db.session, ALL):
+        device, key = device_admin.register_device(db.session, site, device_type)
+        device.settings = settings
+        db.session.commit()
+        return device.id, key

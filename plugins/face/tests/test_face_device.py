@@ -1,0 +1,116 @@
+"""A gate camera posts photos: identified among the site's roster and recorded through the core ingest
+function with method 顔; an unrecognised face is recorded without a worker; refused photos store nothing."""
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from face_helpers import HIROO, MEGURO, SITE_A, photo
+from sqlalchemy import select
+
+from portal import device_admin
+from portal.db import db
+from portal.models import EntryExitEvent, Worker, WorkHistory
+from portal.scoping import ALL, using_scope
+
+
+def register_device(application, device_type: str, settings: dict | None = None):
+    with application.app_context(), using_scope(db.session, ALL):
+        device, key = device_admin.register_device(db.session, SITE_A, device_type)
+        device.settings = settings
+        db.session.commit()
+        return device.id, key
+
+
+@pytest.fixture
+def camera(demo_app, enrol_face):
+    """A face device on A現場工事, with 目黒 一郎 enrolled as obama.jpg and 広尾 二郎 as biden_biden.jpg."""
+    enrol_face(MEGURO, "obama.jpg")
+    enrol_face(HIROO, "biden_biden.jpg")
+    return register_device(demo_app, "face", {"tolerance": 0.5})
+
+
+def post(client, key, name, **fields):
+    return client.post("/api/v1/face/events", headers={"Authorization": f"Bearer {key}"},
+                       data={"photo": (io.BytesIO(photo(name)), name), **fields}, content_type="multipart/form-data")
+
+
+def events(app, device_pk) -> list[EntryExitEvent]:
+    with app.app_context(), using_scope(db.session, ALL):
+        return list(db.session.execute(select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk)
+                                       .order_by(EntryExitEvent.id)).scalars())
+
+
+def test_gate_photos_are_identified_and_recorded(demo_app, camera):
+    pk, key = camera
+    client = demo_app.test_client()
+    now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).replace(microsecond=0)
+    r = post(client, key, "obama2.jpg", event_id="cam-1", kind="entry", time=now.isoformat())
+    body = r.get_json()
+    assert r.status_code == 200 and body["result"] == "accepted" and body["recognised"]
+    assert body["worker_id"] == MEGURO and body["name"] == "目黒 一郎" and body["distance"] < 0.5
+    assert post(client, key, "biden_biden2.jpg", event_id="cam-2", kind="exit").get_json()["worker_id"] == HIROO
+    # the same upload again (a retry): a duplicate, nothing new stored
+    assert post(client, key, "obama2.jpg", event_id="cam-1", kind="entry", time=now.isoformat()).get_json()["result"] == "duplicate"
+
+    first, second = events(demo_app, pk)
+    assert (first.device_event_id, first.kind, first.method) == ("cam-1", "entry", "顔")
+    assert (second.kind, second.method) == ("exit", "顔")
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
+        assert first.worker_id == meguro.id and first.extras["face_distance"] < 0.5
+        history = db.session.execute(select(WorkHistory).where(
+            WorkHistory.worker_id == meguro.id, WorkHistory.work_date == first.work_date)).scalar_one()
+        assert "顔" in history.methods and history.counted
+
+
+@pytest.mark.parametrize("name", ["alex_lacamoire_img1.jpg"])
+def test_an_unrecognised_face_is_recorded_without_a_worker(demo_app, camera, name):
+    pk, key = camera
+    body = post(demo_app.test_client(), key, name, event_id="cam-9").get_json()
+    assert body["result"] == "accepted" and not body["recognised"] and "worker_id" not in body
+    [event] = events(demo_app, pk)
+    assert event.worker_id is None and event.credential_hash and event.kind == "entry" and event.method == "顔"
+
+
+def test_the_device_tolerance_decides(demo_app, camera):
+    _strict_pk, strict_key = register_device(demo_app, "face", {"tolerance": 0.3})
+    body = post(demo_app.test_client(), strict_key, "obama2.jpg", event_id="s-1").get_json()
+    assert body["result"] == "accepted" and not body["recognised"] and body["distance"] > 0.3
+
+
+@pytest.mark.parametrize("case", ["two faces", "no key", "other type", "not an image"])
+def test_refused_posts_store_nothing(demo_app, camera, case):
+    pk, key = camera
+    client = demo_app.test_client()
+    if case == "two faces":
+        r, status, code = post(client, key, "two_people.jpg"), 422, "several_faces"
+    elif case == "no key":
+        r = client.post("/api/v1/face/events", data={"photo": (io.BytesIO(photo("obama2.jpg")), "o.jpg")})
+        status, code = 401, "invalid_device_key"
+    elif case == "other type":
+        r, status, code = post(client, register_device(demo_app, "api")[1], "obama2.jpg"), 403, "wrong_device_type"
+    else:
+        r = client.post("/api/v1/face/events", headers={"Authorization": f"Bearer {key}"},
+                        data={"photo": (io.BytesIO(b"GIF89a not really"), "x.gif")})
+        status, code = 422, "invalid_image"
+    assert r.status_code == status and r.get_json()["code"] == code
+    assert events(demo_app, pk) == []
+
+
+def test_a_bare_image_body_is_accepted(demo_app, camera):
+    pk, key = camera
+    r = demo_app.test_client().post("/api/v1/face/events?event_id=raw-1&kind=exit", data=photo("obama2.jpg"),
+                                    headers={"Authorization": f"Bearer {key}", "Content-Type": "image/jpeg"})
+    assert r.get_json()["worker_id"] == MEGURO
+    [event] = events(demo_app, pk)
+    assert (event.device_event_id, event.kind) == ("raw-1", "exit")
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(demo_app, camera):
+    pk, key = camera
+    r = demo_app.test_client().post("/api/v1/face/events", data=b"\xff" * (11 * 1024 * 1024),
+                                    headers={"Authorization": f"Bearer {key}", "Content-Type": "image/jpeg"})
+    assert r.status_code == 413 and r.get_json()["code"] == "image_too_large"
+    assert events(demo_app, pk) == []

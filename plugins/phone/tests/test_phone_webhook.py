@@ -1,0 +1,168 @@
+"""The telephony webhook, end to end through the core ingest function: real HTTP requests to the app (Flask's
+test client), and one to a real server process."""
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from phone_helpers import HIROO, MEGURO, SITE_A, employer_login_of, register_device
+from sqlalchemy import select
+
+from ccus_phone import enrolment
+from portal import credentials, device_admin
+from portal.db import db
+from portal.models import EntryExitEvent, Worker, WorkHistory
+from portal.scoping import ALL, using_scope
+
+SITE_NUMBER = "+81312340000"  # the number the workers dial (To)
+MEGURO_MOBILE = "+819012345678"
+
+
+@pytest.fixture
+def phone(demo_app):
+    """A phone device on A現場工事 answering 03-1234-0000, and 目黒 一郎's mobile number enrolled."""
+    pk, key = register_device(demo_app, "phone", {"numbers": ["03-1234-0000"]})
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        worker = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
+        enrolment.enrol(db.session, credentials.keys_from_config(demo_app.config), worker, "090-1234-5678")
+        db.session.commit()
+    return pk, key
+
+
+def basic(key: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"phone:{key}".encode()).decode()}
+
+
+def dial(client, key, caller, sid, to=SITE_NUMBER, headers=None):
+    return client.post("/api/v1/phone/calls", data={"From": caller, "To": to, "CallSid": sid, "AccountSid": "AC1"},
+                       headers=basic(key) if headers is None else headers)
+
+
+def events(app, device_pk) -> list[EntryExitEvent]:
+    with app.app_context(), using_scope(db.session, ALL):
+        return list(db.session.execute(select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk)
+                                       .order_by(EntryExitEvent.id)).scalars())
+
+
+def said(response) -> str:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/xml"
+    body = response.get_data(as_text=True)
+    assert body.startswith('<?xml version="1.0" encoding="UTF-8"?>') and '<Say language="ja-JP">' in body
+    return body
+
+
+def test_calls_toggle_entry_and_exit_and_replays_change_nothing(demo_app, phone):
+    pk, key = phone
+    client = demo_app.test_client()
+    assert "入場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA1"))
+    assert "退場を記録しました" in said(dial(client, key, "+81 90-1234-5678", "CA2"))
+    assert "入場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA3"))
+    # the provider retries CA2: the same answer, nothing stored again
+    assert "退場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA2"))
+    stored = events(demo_app, pk)
+    assert [(e.device_event_id, e.kind, e.method) for e in stored] == [
+        ("CA1", "entry", "電話"), ("CA2", "exit", "電話"), ("CA3", "entry", "電話")]
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
+        assert {e.worker_id for e in stored} == {meguro.id}
+        history = db.session.execute(select(WorkHistory).where(
+            WorkHistory.worker_id == meguro.id, WorkHistory.work_date == stored[0].work_date)).scalar_one()
+        assert "電話" in history.methods and history.counted
+
+
+def test_unknown_and_withheld_callers_are_recorded_not_counted(demo_app, phone):
+    pk, key = phone
+    client = demo_app.test_client()
+    assert "この電話番号は登録されていません" in said(dial(client, key, "+819099998888", "CA10"))
+    assert "番号を通知して" in said(dial(client, key, "anonymous", "CA11"))
+    unknown, withheld = events(demo_app, pk)
+    assert unknown.worker_id is None and unknown.worker_code is None and unknown.kind == "entry"
+    assert unknown.credential_hash and "99998888" not in unknown.credential_hash
+    assert "99998888" not in str(unknown.extras)  # the caller's number is not stored in the clear
+    assert withheld.worker_id is None and withheld.device_event_id == "CA11"
+
+
+def test_a_worker_not_on_the_roster_is_recorded_not_counted(demo_app, phone):
+    pk, key = phone
+    other_site = next(s for s in employer_login_of(demo_app, MEGURO)["site_ids"] if s != SITE_A) \
+        if len(employer_login_of(demo_app, MEGURO)["site_ids"]) > 1 else None
+    if other_site is None:
+        pytest.skip("the demo employer has one site only")
+    pk2, key2 = register_device(demo_app, "phone", None, site=other_site)
+    said(dial(demo_app.test_client(), key2, MEGURO_MOBILE, "CA20"))
+    [event] = events(demo_app, pk2)
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        history = db.session.execute(select(WorkHistory).where(
+            WorkHistory.worker_id == event.worker_id, WorkHistory.site_id == event.site_id)).scalar_one()
+        assert not history.counted and history.not_counted_reason
+
+
+@pytest.mark.parametrize("case", ["no key", "wrong key", "other type", "revoked", "wrong number", "no call id"])
+def test_refused_requests_store_nothing(demo_app, phone, case):
+    pk, key = phone
+    client = demo_app.test_client()
+    headers, to, sid, status, code = basic(key), SITE_NUMBER, "CA30", 401, "invalid_device_key"
+    if case == "no key":
+        headers = {}
+    elif case == "wrong key":
+        headers = basic(key[:-4] + "abcd")
+    elif case == "other type":
+        headers, status, code = basic(register_device(demo_app, "api")[1]), 403, "wrong_device_type"
+    elif case == "revoked":
+        with demo_app.app_context(), using_scope(db.session, ALL):
+            device_admin.revoke_device(db.session, pk)
+            db.session.commit()
+        code = "revoked_device_key"
+    elif case == "wrong number":
+        to, status, code = "+81311112222", 403, "wrong_number"
+    elif case == "no call id":
+        sid, status, code = "", 400, "missing_call_id"
+    r = dial(client, key, MEGURO_MOBILE, sid, to=to, headers=headers)
+    assert r.status_code == status and r.get_json()["code"] == code
+    assert events(demo_app, pk) == []
+
+
+def test_bearer_key_is_accepted_too(demo_app, phone):
+    pk, key = phone
+    r = dial(demo_app.test_client(), key, MEGURO_MOBILE, "CA40", headers={"Authorization": f"Bearer {key}"})
+    assert "入場を記録しました" in said(r)
+    assert len(events(demo_app, pk)) == 1
+
+
+def test_a_real_server_process_answers_the_provider(demo_app, phone, tmp_path):
+    """The webhook as a provider reaches it: HTTP over a socket to a separate server process, the device key
+    in the URL's user-info (sent as Basic auth)."""
+    import requests
+
+    pk, key = phone
+    script = tmp_path / "serve.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from werkzeug.serving import make_server
+        from portal.testing import make_app
+        app = make_app({demo_app.config["SQLALCHEMY_DATABASE_URI"]!r}, Path({str(tmp_path / "srv")!r}))
+        server = make_server("127.0.0.1", 0, app)
+        print(server.server_port, flush=True)
+        server.serve_forever()
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    try:
+        port = int(proc.stdout.readline())
+        url = f"http://phone:{key}@127.0.0.1:{port}/api/v1/phone/calls"
+        r = requests.post(url, data={"From": MEGURO_MOBILE, "To": SITE_NUMBER, "CallSid": "CA50"}, timeout=30)
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/xml")
+        assert "入場を記録しました" in r.content.decode("utf-8")
+        r = requests.post(f"http://127.0.0.1:{port}/api/v1/phone/calls", data={"From": MEGURO_MOBILE, "CallSid": "CA51"},
+                          timeout=30)
+        assert r.status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert [e.device_event_id for e in events(demo_app, pk)] == ["CA50"]
