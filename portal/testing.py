@@ -134,6 +134,13 @@ def _clone_pg_schema(source: str, target: str) -> None:
             c.execute(text(f'CREATE SEQUENCE "{target}"."{new_seq}" OWNED BY "{target}"."{table}"."{column}"'))
             c.execute(text(f'ALTER TABLE "{target}"."{table}" ALTER COLUMN "{column}" SET DEFAULT nextval(\'"{target}"."{new_seq}"\')'))
             c.execute(text(f'SELECT setval(\'"{target}"."{new_seq}"\', COALESCE((SELECT MAX("{column}") FROM "{target}"."{table}"), 0) + 1, false)'))
+        # sequences no column owns (FAB's security tables name theirs: Sequence("ab_user_id_seq")): copy their position
+        owned = {f"{table}_{column}_seq" for table, column, _seq in seqs}
+        for (name,) in c.execute(text("select sequencename from pg_sequences where schemaname = :s"), {"s": source}).all():
+            if name not in owned:
+                last, called = c.execute(text(f'SELECT last_value, is_called FROM "{source}"."{name}"')).one()
+                c.execute(text(f'CREATE SEQUENCE "{target}"."{name}"'))
+                c.execute(text(f'SELECT setval(\'"{target}"."{name}"\', {int(last)}, {"true" if called else "false"})'))
     engine.dispose()
 
 
