@@ -271,7 +271,7 @@ def ingest(session: Session, device: Device, events: Any, *, plugins=None, crede
         _seen(session, device, batch.now)
         if commit:
             session.commit()
-    stored_ids = sorted(stored.values())
+    stored_ids = [stored[i] for i in sorted(stored)]  # in batch order
     if commit and plugins is not None:
         notify(session, plugins, stored_ids)
     return Outcome(results, stored_ids)
@@ -328,6 +328,7 @@ def notify(session: Session, plugins, event_ids: list[int]) -> None:
         return
     with using_scope(session, ALL):
         for i in range(0, len(event_ids), 900):
-            for event in session.execute(select(EntryExitEvent).where(
-                    EntryExitEvent.id.in_(event_ids[i:i + 900])).order_by(EntryExitEvent.id)).scalars():
-                notify_event_recorded(plugins, event)
+            chunk = event_ids[i:i + 900]
+            loaded = {e.id: e for e in session.execute(select(EntryExitEvent).where(EntryExitEvent.id.in_(chunk))).scalars()}
+            for event_id in chunk:
+                notify_event_recorded(plugins, loaded[event_id])

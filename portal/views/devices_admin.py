@@ -1,0 +1,77 @@
+"""入退場デバイスの登録・失効: administrators for any site, prime contractors (元請の事業者責任者) for their own
+sites (the Device scope rule decides; this screen only narrows the site list). The key is shown once, on the
+page that answers the registration, and never again."""
+from __future__ import annotations
+
+from flask import current_app, flash, make_response, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from sqlalchemy import select
+
+from portal.db import db
+from portal.device_admin import find_device, register_device, revoke_device
+from portal.devices import device_types
+from portal.errors import DomainError
+from portal.models import Device, Site
+from portal.scoping import current_scope
+
+
+def _sites():
+    """The sites where the user may register devices: every site for an administrator, the prime sites for an
+    employer (the scope guard refuses the others anyway)."""
+    scope = current_scope(db.session)
+    stmt = select(Site).order_by(Site.name)
+    if not scope.is_all:
+        stmt = stmt.where(Site.id.in_(scope.prime_site_ids))
+    return db.session.execute(stmt).scalars().all()
+
+
+class DeviceAdminView(BaseView):
+    route_base = "/devices/manage"
+    default_view = "list"
+
+    def _page(self, **extra):
+        devices = db.session.execute(select(Device).order_by(Device.site_id, Device.id)).scalars().all()
+        types = device_types(current_app.extensions["ccus_plugins"])
+        response = make_response(self.render_template(
+            "devices/manage.html", title="入退場デバイスの登録・失効", devices=devices, sites=_sites(), types=types, **extra))
+        response.headers["Cache-Control"] = "no-store"  # the page that shows a key is never cached
+        return response
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def list(self):
+        return self._page()
+
+    @expose("/add", methods=["POST"])
+    @has_access
+    def add(self):
+        try:
+            device, key = register_device(db.session, int(request.form.get("site") or 0),
+                                          request.form.get("device_type", ""), request.form.get("name", ""),
+                                          installed=device_types(current_app.extensions["ccus_plugins"]))
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            flash(e.message, "danger")
+            return redirect(url_for(".list"))
+        return self._page(new_device=device, new_key=key)
+
+    @expose("/revoke/<int:device_id>", methods=["POST"])
+    @has_access
+    def revoke(self, device_id: int):
+        try:
+            device = revoke_device(db.session, find_device(db.session, device_id))
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            flash(e.message, "danger")
+            return redirect(url_for(".list"))
+        flash(f"機器「{device.name}」（{device.key_prefix}）のキーを失効させました。", "success")
+        return redirect(url_for(".list"))
+
+
+def register(appbuilder) -> None:
+    from portal.scoping import ROLE_EMPLOYER as E
+    from portal.views.base import add
+
+    add(appbuilder, DeviceAdminView, "入退場デバイスの登録・失効", "管理", {E: "can_list|can_add|can_revoke"}, icon="fa-key")

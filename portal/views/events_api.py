@@ -1,0 +1,157 @@
+"""POST /api/v1/events: the device ingest API. A FAB BaseApi, so the endpoint appears with its schema in the
+portal's OpenAPI document (/api/v1/_openapi, Swagger UI at /swagger/v1), which vendors read.
+
+Authenticated by the device's own key (``Authorization: Bearer <key>``), never by a browser session or a user
+JWT; exempt from CSRF (no cookie is ever honoured here). Everything else is portal.ingest.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import current_app, jsonify, make_response, request
+from flask_appbuilder.api import BaseApi, expose
+
+from portal.credentials import keys_from_config
+from portal.db import db
+from portal.device_admin import authenticate_device, bearer
+from portal.errors import DomainError
+from portal.ingest import REASONS, Limits, ingest
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # 1,000 events with their extras fit easily
+
+
+def _error(status: int, code: str, message: str):
+    return make_response(jsonify({"code": code, "message": message}), status)
+
+
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event_id", "site_id", "kind", "time"],
+    "properties": {
+        "event_id": {"type": "string", "maxLength": 100,
+                     "description": "The device's own id of this event: the idempotency key (a replay is answered "
+                                    "'duplicate' and changes nothing)."},
+        "worker_id": {"type": "string", "pattern": "^[0-9]{14}$", "description": "技能者ID (14 digits); or credential"},
+        "credential": {"type": "string", "maxLength": 200,
+                       "description": "What the device read (card UID, phone number, QR payload …), resolved by the "
+                                      "device type's plugin; unresolved ones are stored, not counted."},
+        "site_id": {"type": "string", "pattern": "^[0-9]{14}$", "description": "現場ID: the device's own site"},
+        "kind": {"type": "string", "enum": ["entry", "exit", "work"], "description": "入場 / 退場 / 就業履歴のみ"},
+        "time": {"type": "string", "format": "date-time",
+                 "description": "ISO 8601 with its UTC offset, e.g. 2026-05-01T08:01:02+09:00 (naive times are "
+                                "rejected; at most 5 minutes ahead, at most 92 days old by default)"},
+        "method": {"type": "string", "description": "A device type code (api, cardreader …) or its mark "
+                                                    "(API, IC, 顔, 電話, QR); default: the device's type"},
+        "extras": {"type": "object", "description": "Optional (temperature …), up to 2 KB of JSON"},
+    },
+}
+RESULT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event_id": {"type": "string"},
+        "result": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
+        "code": {"type": "string", "enum": sorted(REASONS), "description": "Reason code of a rejected event"},
+        "message": {"type": "string", "description": "Japanese message of a rejected event"},
+    },
+}
+ERROR_SCHEMA = {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
+
+
+class EventsApi(BaseApi):
+    resource_name = "events"
+    openapi_spec_tag = "Entry/exit events (device ingest)"
+    csrf_exempt = True  # a device key, not a cookie, authenticates here
+
+    def add_apispec_components(self, api_spec):
+        super().add_apispec_components(api_spec)
+        for name, schema in (("IngestEvent", EVENT_SCHEMA), ("IngestResult", RESULT_SCHEMA), ("IngestError", ERROR_SCHEMA)):
+            if name not in api_spec.components.schemas:
+                api_spec.components.schema(name, schema)
+        if "DeviceKey" not in api_spec.components.security_schemes:
+            api_spec.components.security_scheme("DeviceKey", {"type": "http", "scheme": "bearer",
+                                                              "description": "The device's API key (shown once at registration)"})
+
+    @expose("", methods=["POST"])
+    def post(self):
+        """Post a batch of entry/exit events from one device.
+        ---
+        post:
+          summary: Post entry/exit events (up to 1,000 per request)
+          description: >-
+            Each event is answered in order: accepted (stored now), duplicate (this device already sent this
+            event_id) or rejected with a stable reason code. Events naming an unknown worker, or a worker not
+            registered on the site, are stored and shown as not counted. A device posts only for its own site.
+            Safe to retry: resend the whole batch after a timeout.
+          security:
+            - DeviceKey: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [events]
+                  properties:
+                    events:
+                      type: array
+                      maxItems: 1000
+                      items:
+                        $ref: '#/components/schemas/IngestEvent'
+          responses:
+            200:
+              description: One result per event, in order
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      results:
+                        type: array
+                        items:
+                          $ref: '#/components/schemas/IngestResult'
+                      accepted: {type: integer}
+                      duplicate: {type: integer}
+                      rejected: {type: integer}
+            400:
+              description: "malformed_json / invalid_batch: nothing stored"
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/IngestError'
+            401:
+              description: "invalid_device_key / revoked_device_key"
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/IngestError'
+            413:
+              description: "batch_too_large (more than 1,000 events) / payload_too_large: nothing stored"
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/IngestError'
+          tags:
+            - Entry/exit events (device ingest)
+        """
+        try:
+            device = authenticate_device(db.session, bearer(request.headers.get("Authorization")))
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                raise DomainError("payload_too_large", "リクエストが大きすぎます（4MBまで）。", 413)
+            try:
+                body = json.loads(request.get_data(cache=False) or b"null")
+            except (ValueError, UnicodeDecodeError) as e:
+                raise DomainError("malformed_json", "JSONの形式が正しくありません。", 400) from e
+            if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+                raise DomainError("invalid_batch", '本文は {"events": [...]} の形式で送信してください。', 400)
+            outcome = ingest(db.session, device, body["events"], plugins=current_app.extensions["ccus_plugins"],
+                             credential_keys=keys_from_config(current_app.config),
+                             limits=Limits.from_config(current_app.config))
+        except DomainError as e:
+            db.session.rollback()
+            return _error(e.status, e.code, e.message)
+        counts = {k: sum(1 for r in outcome.results if r["result"] == k) for k in ("accepted", "duplicate", "rejected")}
+        return make_response(jsonify({"results": outcome.results, **counts}), 200)
+
+
+def register(appbuilder) -> None:
+    appbuilder.add_api(EventsApi)
