@@ -6,9 +6,10 @@ import io
 import segno
 
 
-def svg(data: str, scale: int = 8) -> str:
-    """An inline ``<svg>`` element (error correction M: survives a scratched screen or a glare spot)."""
-    return segno.make(data, error="m", micro=False).svg_inline(scale=scale, border=4)
+def svg(data: str) -> str:
+    """An inline ``<svg>`` element with a viewBox and no fixed size: the page's CSS decides how large it is.
+    Error correction M: survives a scratched screen or a glare spot."""
+    return segno.make(data, error="m", micro=False).svg_inline(border=4, omitsize=True)
 
 
 def png(data: str, scale: int = 8) -> bytes:
