@@ -36,9 +36,11 @@ def test_demo_writes_every_login(tmp_path, database):
     roles = {e["role"] for e in logins}
     assert {"admin", "prime", "employer", "site_manager", "worker"} <= roles
     for entry in logins:
-        assert set(entry) == {"role", "login", "password", "employer_id", "worker_id", "site_ids"}
+        base = {"role", "login", "password", "employer_id", "worker_id", "site_ids"}
+        assert set(entry) == (base | {"security_code"} if entry["role"] == "worker" else base)
         if entry["role"] == "worker":
             assert len(entry["login"]) == 14 and entry["login"] == entry["worker_id"] and entry["site_ids"]
+            assert len(entry["security_code"]) == 4 and entry["security_code"].isdigit()  # 本人確認番号 on the card
         if entry["role"] in ("prime", "employer"):
             assert entry["login"] == entry["employer_id"]
     prime_a = next(e for e in logins if e["login"] == "41522937006822")
