@@ -65,7 +65,8 @@ class Pcscd:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"pcscd exited at start-up:\n{self.log_path.read_text(errors='replace')[-3000:]}")
+                pytest.fail("pcscd exited at start-up (a private mount namespace needs root or CAP_SYS_ADMIN):\n"
+                            + self.log_path.read_text(errors="replace")[-3000:])
             if self.socket_path.exists() and self._listening():
                 return
             time.sleep(0.1)
