@@ -22,9 +22,10 @@ import dataclasses
 import datetime
 from typing import Iterator
 
-from sqlalchemy import and_, event, false, or_, select, true
+from sqlalchemy import and_, event, false, inspect, or_, select, true
 from sqlalchemy.orm import Session, with_loader_criteria
 
+from portal import structure
 from portal.errors import ScopeError
 from portal.models import (
     Affiliation,
@@ -248,7 +249,7 @@ def criteria(scope: Scope) -> dict:
         audit = false()
         devices = Device.site_id.in_(scope.prime_site_ids)
     return {
-        Employer: Employer.id.in_(scope.employer_ids),
+        Employer: true(),  # the registered-employer directory is public in CCUS (登録事業者検索); writes stay own-only
         Worker: Worker.id.in_(scope.worker_ids),
         WorkerPersonal: WorkerPersonal.worker_id.in_(scope.own_worker_ids),
         **worker_children,
@@ -302,8 +303,13 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
         return ref(obj, "site_id") in scope.prime_site_ids and not scope.site_manager
     if isinstance(obj, StructureLink):  # the upper company invites; the lower one approves or declines
         if obj.id is None or deleting:
-            return ref(obj, "upper_employer_id") == e and ref(obj, "site_id") in scope.site_ids
-        return obj.id in scope.link_ids and e in (ref(obj, "upper_employer_id"), ref(obj, "lower_employer_id"))
+            return (ref(obj, "upper_employer_id") == e and ref(obj, "site_id") in scope.site_ids
+                    and (deleting or (obj.status or "招待中") == "招待中"))  # an invitation, never self-approved
+        if obj.id not in scope.link_ids:
+            return False
+        before = inspect(obj).attrs.status.history.deleted
+        side = "upper" if ref(obj, "upper_employer_id") == e else "lower" if ref(obj, "lower_employer_id") == e else None
+        return side is not None and structure.status_change_allowed(side, before[0] if before else obj.status, obj.status)
     if isinstance(obj, SiteWorkerRegistration):
         return (ref(obj, "employer_id") == e and ref(obj, "worker_id") in scope.own_worker_ids
                 and ref(obj, "site_id") in scope.participating_site_ids)

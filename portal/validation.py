@@ -2,8 +2,9 @@
 raising DomainError (Japanese message, stable code) before anything is written."""
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select
 
+from portal import structure
 from portal.errors import DomainError
 from portal.scoping import ref
 from portal.models import Affiliation, Site, SiteWorkerRegistration, StructureLink, Worker, WorkerTrade
@@ -31,6 +32,9 @@ def check(session, obj) -> None:
     elif isinstance(obj, SiteWorkerRegistration):
         _period(obj.start_date, obj.end_date, "invalid_registration_period", "作業員名簿の登録期間")
         _choice(obj.position, POSITIONS, "invalid_position", "立場")
+        keys = (ref(obj, "site_id"), ref(obj, "worker_id"), ref(obj, "employer_id"))
+        if None not in keys and (obj.id is None or _changed(obj, "site_id", "worker_id", "employer_id", "site", "worker", "employer")):
+            structure.check_registration(session, *keys)
     elif isinstance(obj, Affiliation):
         _period(obj.started_on, obj.ended_on, "invalid_affiliation_period", "所属期間")
         _choice(obj.status, AFFILIATION_STATUSES, "invalid_affiliation_status", "所属の状態")
@@ -41,6 +45,9 @@ def check(session, obj) -> None:
             raise DomainError("invalid_structure_link", "上位事業者と下位事業者が同じです。")
         if obj.tier is not None and obj.tier < 1:
             raise DomainError("invalid_tier", "階層は1次以上です。")
+        site = ref(obj, "site_id")
+        if None not in (site, upper, lower) and (obj.id is None or _changed(obj, "upper_employer_id", "upper_employer", "tier")):
+            structure.check_link(session, obj, site, upper, lower)
     elif isinstance(obj, Worker):
         if obj.level is not None and obj.level not in (1, 2, 3, 4):
             raise DomainError("invalid_level", "技能レベルは1〜4です。")
@@ -53,6 +60,11 @@ def check(session, obj) -> None:
     elif obj.__class__.__name__ == "WorkerInsurance":
         for attr, label in (("health_status", "健康保険"), ("pension_status", "年金保険"), ("employment_status", "雇用保険")):
             _choice(getattr(obj, attr), INSURANCE_STATUSES, "invalid_insurance_status", label)
+
+
+def _changed(obj, *attrs) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs if a in state.attrs)
 
 
 def _trade_count(session, worker_ids) -> None:

@@ -182,18 +182,69 @@ def test_bad_worker_id_on_api_changes_nothing(demo_app, payload, code):
     assert len(get_all(client, headers, "workers")) == before
 
 
+def entry_employer(app, worker_code):
+    """The 事業者ID of a worker's current employer."""
+    with app.app_context(), using_scope(db.session, ALL):
+        return db.session.execute(select(Employer.employer_id).join(Affiliation, Affiliation.employer_id == Employer.id)
+                                  .join(Worker, Worker.id == Affiliation.worker_id)
+                                  .where(Worker.worker_id == worker_code, Affiliation.status == "承認済")).scalar_one()
+
+
 def test_duplicate_and_dangling_and_wrong_dates_are_refused(demo_app):
     client, headers, _ = as_role(demo_app, "admin")
     emp, sites, links, regs, affs, workers = graph(demo_app)
     r = client.post("/api/v1/workers/", headers=headers, json={"worker_id": "93845751166921", "name": "重複", "level": 1,
                                                               "registration_type": "詳細型", "identity_document": True})
     assert r.status_code == 409 and r.get_json()["code"] == "integrity_error"
-    r = client.post("/api/v1/site-workers/", headers=headers, json={"site": 999999, "worker": 1, "employer": 1,
+    before = len(get_all(client, headers, "site-workers"))
+    r = client.post("/api/v1/site-workers/", headers=headers, json={"site": 999999, "worker": workers["30154216388821"],
+                                                                   "employer": emp[entry_employer(demo_app, "30154216388821")],
                                                                    "hazardous_work": False})
-    assert r.status_code == 409 and r.get_json()["code"] == "integrity_error"
+    assert r.status_code in (409, 422) and r.get_json()["code"] in ("integrity_error", "employer_not_in_structure")
+    assert len(get_all(client, headers, "site-workers")) == before
     r = client.put(f"/api/v1/sites/{sites['36265810102371'][0]}", headers=headers, json={
         "accumulation_start": "2026-10-01", "accumulation_end": "2026-09-01"})
     assert r.status_code == 422 and r.get_json()["code"] == "invalid_accumulation_period"
     got = client.get(f"/api/v1/sites/{sites['36265810102371'][0]}", headers=headers).get_json()["result"]
     assert got["accumulation_end"] != "2026-09-01"
     assert datetime.date.fromisoformat(got["accumulation_start"]) <= datetime.date.today()
+
+
+def test_roster_needs_an_approved_affiliation_and_a_place_in_the_structure(demo_app):
+    emp, sites, links, regs, affs, workers = graph(demo_app)
+    client, headers, entry = as_role(demo_app, "admin")
+    site_a = sites["36265810102371"][0]
+    cancelled_worker, old_employer = next((w, e) for w, e, st in affs if st == "取消")
+    before = len(get_all(client, headers, "site-workers"))
+    r = client.post("/api/v1/site-workers/", headers=headers, json={
+        "site": site_a, "worker": cancelled_worker, "employer": old_employer, "hazardous_work": False})
+    assert r.status_code == 422 and r.get_json()["code"] == "worker_not_affiliated"
+    outsider = next(e for code, e in emp.items() if e not in {x for s, u, l, st in links if s == site_a for x in (u, l)}
+                    and e != sites["36265810102371"][1])
+    outsider_worker = next(w for w, e, st in affs if e == outsider and st == "承認済")
+    r = client.post("/api/v1/site-workers/", headers=headers, json={
+        "site": site_a, "worker": outsider_worker, "employer": outsider, "hazardous_work": False})
+    assert r.status_code == 422 and r.get_json()["code"] == "employer_not_in_structure"
+    assert len(get_all(client, headers, "site-workers")) == before
+
+
+def test_only_the_lower_company_approves_an_invitation(demo_app):
+    emp, sites, links, regs, affs, workers = graph(demo_app)
+    site_a, prime = sites["36265810102371"]
+    client, headers, entry = as_role(demo_app, "prime")
+    rows = get_all(client, headers, "structure-links")
+    pending = next(i for i, row in rows.items() if row["status"] == "招待中")
+    r = client.put(f"/api/v1/structure-links/{pending}", headers=headers, json={"status": "承認済"})
+    assert r.status_code == 403 and r.get_json()["code"] == "out_of_scope"
+    assert get_all(client, headers, "structure-links")[pending]["status"] == "招待中"
+    # a new invitation gets its tier from the inviting company, and starts as 招待中 only
+    lower = next(e for e in emp.values() if e not in {x for s, u, l, st in links if s == site_a for x in (u, l)}
+                 and e != prime)
+    r = client.post("/api/v1/structure-links/", headers=headers, json={
+        "site": site_a, "upper_employer": prime, "lower_employer": lower, "tier": 1, "status": "承認済"})
+    assert r.status_code in (403, 422)  # status is not even a field of an invitation
+    r = client.post("/api/v1/structure-links/", headers=headers, json={
+        "site": site_a, "upper_employer": prime, "lower_employer": lower, "tier": 3})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    created = get_all(client, headers, "structure-links")[r.get_json()["id"]]
+    assert created["tier"] == 1 and created["status"] == "招待中"
