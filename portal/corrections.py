@@ -403,11 +403,13 @@ class Waiting:
     by_site: list  # [(site label, count, oldest days, nearest deadline)]
 
 
-def waiting(session: Session, *, today: datetime.date | None = None) -> Waiting:
-    """How many requests wait for approval in the session's scope, and for how long."""
+def waiting(session: Session, *, today: datetime.date | None = None, site_id: int | None = None) -> Waiting:
+    """How many requests wait for approval in the session's scope (optionally at one site), and for how long."""
     today = today or today_in_tokyo()
-    rows = session.execute(select(WorkCorrection).where(WorkCorrection.status == STATUS_PENDING,
-                                                        WorkCorrection.site_id.is_not(None))).scalars().all()
+    stmt = select(WorkCorrection).where(WorkCorrection.status == STATUS_PENDING, WorkCorrection.site_id.is_not(None))
+    if site_id is not None:
+        stmt = stmt.where(WorkCorrection.site_id == site_id)
+    rows = session.execute(stmt).scalars().all()
     by_site: dict = {}
     for c in rows:
         at = c.requested_at if c.requested_at.tzinfo else c.requested_at.replace(tzinfo=datetime.timezone.utc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from sqlalchemy import select
 
 from portal import codes
@@ -101,3 +102,89 @@ class As:
 
     def __exit__(self, *exc):
         return self._cm.__exit__(*exc)
+
+
+def add_history(session, ids, worker, day, *, site="X", employer="S1", trade="rebar", position="職長",
+                methods="IC", counted=True, reason=None, valid=True, **kw):
+    """A work history row written directly (the derivation itself is portal.histories' and tested there)."""
+    from portal.models import WorkHistory
+
+    with using_scope(session, ALL):
+        h = WorkHistory(worker_id=ids[worker], site_id=ids[site] if site else None, work_date=day,
+                        employer_id=ids[employer] if employer else None, trade_id=ids[trade] if trade else None,
+                        position=position, work_content=kw.pop("work_content", "鉄筋工事"), methods=methods,
+                        counted=counted, not_counted_reason=reason, valid_for_evaluation=valid and counted, **kw)
+        session.add(h)
+        session.commit()
+        return h.id
+
+
+def add_device(session, ids, site="X", *, name="ゲート", created=datetime.datetime(2026, 9, 1, tzinfo=datetime.timezone.utc),
+               revoked=None):
+    from portal.models import Device
+
+    with using_scope(session, ALL):
+        utc = datetime.timezone.utc  # stored in UTC, as the portal does (SQLite keeps no offset)
+        d = Device(site_id=ids[site], device_type="api", name=name, key_prefix=f"k{name}{site}"[:16],
+                   key_hash="x" * 64, created_at=created.astimezone(utc), revoked_at=revoked and revoked.astimezone(utc))
+        session.add(d)
+        session.commit()
+        return d.id
+
+
+def add_event(session, ids, device_id, at: datetime.datetime, *, worker="w1", site="X", kind="entry", code=None):
+    from portal.models import EntryExitEvent
+    from zoneinfo import ZoneInfo
+
+    with using_scope(session, ALL):
+        e = EntryExitEvent(device_id=device_id, device_event_id=f"{device_id}-{at.isoformat()}-{worker}-{kind}",
+                           site_id=ids[site], worker_id=ids[worker] if worker else None, worker_code=code,
+                           kind=kind, occurred_at=at.astimezone(datetime.timezone.utc), work_date=at.astimezone(ZoneInfo("Asia/Tokyo")).date(), method="IC")
+        session.add(e)
+        session.commit()
+        return e.id
+
+
+KEPT_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role", "ab_permission_view_role"}
+
+
+@pytest.fixture(scope="module")
+def world_app(tmp_path_factory):
+    """One app per test module (creating an app costs seconds); each test empties its tables (``world``)."""
+    from flask_appbuilder import Model
+    from sqlalchemy import create_engine
+
+    import portal.models  # noqa: F401
+    from portal.testing import Database, _dispose, make_app
+
+    base = tmp_path_factory.mktemp("world")
+    database = Database(base)
+    engine = create_engine(database.url)
+    Model.metadata.create_all(engine)
+    engine.dispose()
+    application = make_app(database.url, base / "instance")
+    yield application
+    _dispose(application)
+    database.drop()
+
+
+def empty(session) -> None:
+    """Delete every row but FAB's roles and permissions (built once with the app), children first."""
+    from flask_appbuilder import Model
+
+    for table in reversed(Model.metadata.sorted_tables):
+        if table.name not in KEPT_TABLES:
+            session.execute(table.delete())
+    session.commit()
+
+
+@pytest.fixture
+def world(world_app):
+    """(ids, session) over a freshly built world, inside an app context."""
+    from portal.db import db
+
+    with world_app.app_context():
+        empty(db.session)
+        ids = build(world_app)
+        yield ids, db.session
+        db.session.rollback()

@@ -6,23 +6,14 @@ import datetime
 import pytest
 from sqlalchemy import func, select
 
-from corrections_world import IDS, As, build
+from corrections_world import IDS, As, world, world_app  # noqa: F401  (fixtures)
 from portal import corrections as C
-from portal.db import db
 from portal.errors import DomainError
 from portal.models import WorkCorrection, WorkHistory
 from portal.scoping import ALL, using_scope
 
 DAY = datetime.date(2026, 10, 10)
 TODAY = datetime.date(2026, 11, 5)
-
-
-@pytest.fixture
-def world(app):
-    with app.app_context():
-        ids = build(app)
-        yield ids, db.session
-        db.session.rollback()
 
 
 def stored(session) -> list:
