@@ -1,11 +1,12 @@
 """FAB screens and REST APIs, one module per concept; ``register`` adds them all to an AppBuilder."""
-from portal.views import masters, records
+from portal.views import codes_import, masters, records
 from portal.views import devices_admin, events_api
 from portal.views import accounts, disclosure as disclosure_views, worker_portal
 
 
 def register(appbuilder) -> None:
     masters.register(appbuilder)
+    codes_import.register(appbuilder)
     records.register(appbuilder)
     events_api.register(appbuilder)
     devices_admin.register(appbuilder)
