@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import histories
 from portal.errors import DomainError
 from portal.ids import validate_ccus_id
 from portal.models import Affiliation, Site, SiteManagerAssignment, SiteWorkerRegistration, Trade, Worker, WorkHistory
@@ -190,14 +191,36 @@ def _trail(c: WorkCorrection, actor: Actor, action: str, before, after) -> None:
 
 
 def refresh_histories(session: Session, keys) -> None:
-    """Derive the histories of these (worker, site, day) keys again (portal.histories), under a reviewed ALL
-    scope: the actor's right to change them was checked above."""
-    try:
-        from portal import histories
-    except ImportError:  # TEMPORARY until portal.histories (issue 4, ingest part) lands
-        return
+    """Derive the histories of these (worker, site, day) keys again, under a reviewed ALL scope: the actor's right
+    to change them was checked above."""
     with using_scope(session, ALL):
-        histories.recompute(session, sorted(set(keys), key=lambda k: (k[0], k[1] or 0, k[2])))
+        histories.recompute(session, keys)
+
+
+@histories.register_day_inputs
+def correction_inputs(session: Session, keys, date_range) -> dict:
+    """What requests contribute to the histories (portal.histories' day inputs): an approved one adds the day
+    (直接) with its trade, role and work content, vouched for by the prime; a pending one shows a day no device
+    recorded as not counted (元請現場未承認, or 元請現場未登録 without a 現場ID). Rejected ones contribute nothing.
+    Later decisions win over earlier ones on the same day."""
+    t = WorkCorrection.__table__
+    stmt = select(t).where(t.c.status.in_([STATUS_APPROVED, STATUS_PENDING]))
+    if keys is not None:
+        keys = set(keys)
+        if not keys:
+            return {}
+        days = [k[2] for k in keys]
+        stmt = stmt.where(t.c.worker_id.in_({k[0] for k in keys}), t.c.work_date >= min(days), t.c.work_date <= max(days))
+    else:
+        stmt = stmt.where(t.c.work_date >= date_range[0], t.c.work_date <= date_range[1])
+    found: dict = {}
+    for r in session.execute(stmt.order_by(t.c.decided_at.is_(None), t.c.decided_at, t.c.id)):
+        key = (r.worker_id, r.site_id, r.work_date)
+        if keys is None or key in keys:
+            found.setdefault(key, []).append(histories.DayInput(
+                mark="直接", employer_id=r.employer_id, trade_id=r.trade_id, position=r.position,
+                work_content=r.work_content, hazardous_work=r.hazardous_work, pending=r.status == STATUS_PENDING))
+    return found
 
 
 # --- requests ---------------------------------------------------------------------------------------------------

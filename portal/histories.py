@@ -79,6 +79,9 @@ class DayInput:
     first_entry_at: datetime.datetime | None = None
     last_exit_at: datetime.datetime | None = None
     attested: bool = True
+    # awaiting the prime's approval: a day no device recorded shows, not counted (元請現場未承認); a pending input
+    # changes nothing of a day that has events or approved inputs
+    pending: bool = False
 
 
 # provider(session, keys, date_range) → {key: [DayInput, …]}; keys is a list of keys, or None with a
@@ -237,6 +240,9 @@ def _chunked(session: Session, stmt, column, values, size: int = 900):
 def derive(ctx: Context, worker_id: int, site_id: int | None, day: datetime.date, taps: list[Tap],
            inputs: list[DayInput]) -> dict | None:
     """The history row of one (worker, site, day), or None when nothing happened that day."""
+    pending_only = not taps and bool(inputs) and all(i.pending for i in inputs)
+    if not pending_only:
+        inputs = [i for i in inputs if not i.pending]
     if not taps and not inputs:
         return None
     reg = ctx.registration(worker_id, site_id, day) if site_id is not None else None
@@ -261,6 +267,8 @@ def derive(ctx: Context, worker_id: int, site_id: int | None, day: datetime.date
         row["trade_id"] = row["position"] = None  # unknown below a missing tier
     else:
         reason = None
+    if pending_only and reason != "site_unregistered":
+        reason = "site_unapproved"  # 元請現場未承認: the prime has not approved the request yet
     quals = ctx.qualification_codes(worker_id, day)
     missing = [label for label, miss in (
         ("not_counted", reason is not None), ("employer", not ctx.affiliated(worker_id, row["employer_id"], day)),

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from corrections_world import IDS, As, world, world_app  # noqa: F401  (fixtures)
+from corrections_world import IDS, As, add_device, add_event, world, world_app  # noqa: F401  (fixtures)
 from portal import corrections as C
+from portal import histories
 from portal.errors import DomainError
 from portal.models import WorkCorrection, WorkHistory
 from portal.scoping import ALL, using_scope
 
+JST = ZoneInfo("Asia/Tokyo")
 DAY = datetime.date(2026, 10, 10)
 TODAY = datetime.date(2026, 11, 5)
 
@@ -235,19 +238,28 @@ def test_a_second_open_request_for_the_same_day_and_site_is_refused(world):
     assert len(stored(s)) == 1
 
 
-def _history(s, ids, **kw):
+def _recorded_day(s, ids, day=DAY):
+    """A day the devices recorded for w1 on X (entry and exit), derived into its history."""
+    device = add_device(s, ids, name="reader")
+    add_event(s, ids, device, datetime.datetime(day.year, day.month, day.day, 8, tzinfo=JST))
+    add_event(s, ids, device, datetime.datetime(day.year, day.month, day.day, 17, tzinfo=JST), kind="exit")
     with using_scope(s, ALL):
-        h = WorkHistory(worker_id=ids["w1"], site_id=ids["X"], work_date=DAY, employer_id=ids["S1"],
-                        trade_id=ids["rebar"], position="職長", work_content="鉄筋工事", methods="IC", counted=True,
-                        valid_for_evaluation=True, **kw)
-        s.add(h)
+        histories.recompute(s, [(ids["w1"], ids["X"], day)])
         s.commit()
-        return h.id
+        return s.execute(select(WorkHistory.id).where(WorkHistory.work_date == day)).scalar_one()
+
+
+def history_of(s, ids, site="X", worker="w1", day=DAY):
+    s.rollback()
+    with using_scope(s, ALL):
+        site_cond = WorkHistory.site_id.is_(None) if site is None else WorkHistory.site_id == ids[site]
+        return s.execute(select(WorkHistory).where(WorkHistory.worker_id == ids[worker], site_cond,
+                                                   WorkHistory.work_date == day)).scalar_one_or_none()
 
 
 def test_correction_of_a_recorded_day_keeps_before_and_after(world):
     ids, s = world
-    hid = _history(s, ids)
+    hid = _recorded_day(s, ids)
     with As(s, "w1") as actor, pytest.raises(DomainError) as e:
         C.request_correction(s, actor, history_id=hid, reason="change_details", position="職長", today=TODAY)
     assert e.value.code == "no_change"
@@ -257,8 +269,75 @@ def test_correction_of_a_recorded_day_keeps_before_and_after(world):
     assert e.value.code == "unknown_history"
     s.rollback()
     with As(s, "s1") as actor:
-        C.request_correction(s, actor, history_id=hid, reason="change_details", position="班長", today=TODAY)
+        cid = C.request_correction(s, actor, history_id=hid, reason="change_details", position="班長", today=TODAY).id
         s.commit()
     [c] = stored(s)
     assert c.kind == "correction" and c.position == "班長" and c.trade_id == ids["rebar"]
     assert c.trail[0]["before"]["position"] == "職長" and c.trail[0]["after"]["position"] == "班長"
+    h = history_of(s, ids)  # pending: the recorded day is unchanged
+    assert (h.position, h.methods, h.counted) == ("職長", "IC", True)
+    with As(s, "p") as actor:
+        C.approve(s, actor, cid, today=TODAY)
+        s.commit()
+    h = history_of(s, ids)
+    assert (h.position, h.methods, h.counted, h.valid_for_evaluation) == ("班長", "IC,直接", True, True)
+    c = stored(s)[0]
+    assert c.trail[-1]["before"]["position"] == "職長" and c.trail[-1]["after"]["position"] == "班長"
+
+
+def test_direct_input_counts_only_after_approval_and_a_rejection_removes_it(world):
+    ids, s = world
+    cid = file_direct(s, "w1", ids["w1"], position="班長")
+    h = history_of(s, ids)
+    assert (h.methods, h.counted, h.not_counted_reason, h.position) == ("直接", False, "site_unapproved", "班長")
+    with As(s, "p") as actor:
+        C.approve(s, actor, cid, today=TODAY)
+        s.commit()
+    h = history_of(s, ids)
+    assert (h.methods, h.counted, h.not_counted_reason, h.position) == ("直接", True, None, "班長")
+    other = file_direct(s, "w1", ids["w1"], day=DAY + datetime.timedelta(days=3))
+    with As(s, "p") as actor:
+        C.reject(s, actor, other, note="出勤記録なし", today=TODAY)
+        s.commit()
+    assert history_of(s, ids, day=DAY + datetime.timedelta(days=3)) is None
+    c = stored(s)[1]
+    assert c.decision_note == "出勤記録なし" and c.trail[-1]["before"]["counted"] is False and c.trail[-1]["after"] is None
+
+
+def test_worker_missing_from_the_roster_counts_once_the_prime_approves(world):
+    ids, s = world
+    cid = file_direct(s, "w3", ids["w3"], trade_id=ids["tobi"], position="一般", work_content="足場")  # w3 is not on X
+    c = stored(s)[0]
+    assert c.employer_id == ids["O"]  # its employer, not a roster's
+    with As(s, "p") as actor:
+        C.approve(s, actor, cid, today=TODAY)
+        s.commit()
+    h = history_of(s, ids, worker="w3")
+    # the prime vouched for the day, but O has no place in X's structure: trade and role stay unknown
+    assert (h.counted, h.not_counted_reason) == (False, "structure_gap")
+
+
+def test_site_less_request_shows_unregistered_then_moves_to_the_site(world):
+    ids, s = world
+    cid = file_direct(s, "w1", ids["w1"], site_code=None, site_name="新宿の新築現場")
+    h = history_of(s, ids, site=None)
+    assert (h.counted, h.not_counted_reason, h.methods) == (False, "site_unregistered", "直接")
+    with As(s, "w1") as actor:
+        C.attach_site_id(s, actor, cid, IDS["X"], today=TODAY)
+        s.commit()
+    assert history_of(s, ids, site=None) is None
+    assert history_of(s, ids).not_counted_reason == "site_unapproved"
+    with As(s, "p") as actor:
+        C.approve(s, actor, cid, today=TODAY)
+        s.commit()
+    assert history_of(s, ids).counted is True
+
+
+def test_rebuild_from_events_keeps_approved_corrections(world):
+    ids, s = world
+    cid = file_direct(s, "w1", ids["w1"])
+    with As(s, "p") as actor:
+        C.approve(s, actor, cid, today=TODAY)
+        s.commit()
+    with using_scope(s, ALL):
+        assert histories.rebuild(s, "2026-10", write=False) == []  # the stored history is what a rebuild gives
