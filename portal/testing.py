@@ -115,32 +115,26 @@ def _demo_template(tmp_path_factory):
 
 
 def _clone_pg_schema(source: str, target: str) -> None:
-    """Copy every table of one schema into another (structure with constraints, then rows)."""
+    """Copy the demo schema: the same DDL (create_all, so foreign keys and named sequences are there too),
+    then the rows table by table in dependency order, then every sequence's position."""
+    from flask_appbuilder import Model
+
+    import portal.models  # noqa: F401
+
     engine = create_engine(PG_URL)
     with engine.begin() as c:
         c.execute(text(f'CREATE SCHEMA "{target}"'))
-        tables = [r[0] for r in c.execute(text(
-            "select tablename from pg_tables where schemaname = :s"), {"s": source})]
-        for t in tables:
-            c.execute(text(f'CREATE TABLE "{target}"."{t}" (LIKE "{source}"."{t}" INCLUDING ALL)'))
-            c.execute(text(f'INSERT INTO "{target}"."{t}" SELECT * FROM "{source}"."{t}"'))
-        # serial columns still point at the source's sequences: give the copy its own
-        seqs = c.execute(text(
-            "select t.relname, a.attname, s.relname from pg_class s join pg_depend d on d.objid = s.oid "
-            "join pg_class t on d.refobjid = t.oid join pg_attribute a on a.attrelid = t.oid and a.attnum = d.refobjsubid "
-            "join pg_namespace n on n.oid = t.relnamespace where s.relkind = 'S' and n.nspname = :s"), {"s": source}).all()
-        for table, column, _seq in seqs:
-            new_seq = f"{table}_{column}_seq"
-            c.execute(text(f'CREATE SEQUENCE "{target}"."{new_seq}" OWNED BY "{target}"."{table}"."{column}"'))
-            c.execute(text(f'ALTER TABLE "{target}"."{table}" ALTER COLUMN "{column}" SET DEFAULT nextval(\'"{target}"."{new_seq}"\')'))
-            c.execute(text(f'SELECT setval(\'"{target}"."{new_seq}"\', COALESCE((SELECT MAX("{column}") FROM "{target}"."{table}"), 0) + 1, false)'))
-        # sequences no column owns (FAB's security tables name theirs: Sequence("ab_user_id_seq")): copy their position
-        owned = {f"{table}_{column}_seq" for table, column, _seq in seqs}
+    target_engine = create_engine(_pg_schema_url(target))
+    Model.metadata.create_all(target_engine)
+    target_engine.dispose()
+    with engine.begin() as c:
+        for table in Model.metadata.sorted_tables:
+            columns = ", ".join(f'"{col.name}"' for col in table.columns)
+            c.execute(text(f'INSERT INTO "{target}"."{table.name}" ({columns}) '
+                           f'SELECT {columns} FROM "{source}"."{table.name}"'))
         for (name,) in c.execute(text("select sequencename from pg_sequences where schemaname = :s"), {"s": source}).all():
-            if name not in owned:
-                last, called = c.execute(text(f'SELECT last_value, is_called FROM "{source}"."{name}"')).one()
-                c.execute(text(f'CREATE SEQUENCE "{target}"."{name}"'))
-                c.execute(text(f'SELECT setval(\'"{target}"."{name}"\', {int(last)}, {"true" if called else "false"})'))
+            last, called = c.execute(text(f'SELECT last_value, is_called FROM "{source}"."{name}"')).one()
+            c.execute(text(f'SELECT setval(\'"{target}"."{name}"\', {int(last)}, {"true" if called else "false"})'))
     engine.dispose()
 
 
