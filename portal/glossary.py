@@ -1,4 +1,7 @@
-"""One glossary: the Japanese label of every domain column, used by every screen, export and report."""
+"""One glossary: the Japanese label of every domain column, used by every screen, export and report.
+Japanese is the source language: on screens a label is the msgid of a lazy translation (English in
+portal/translations), so the same label follows the user's language per request."""
+from flask_babel import lazy_gettext
 
 LABELS = {
     # employers
@@ -51,5 +54,7 @@ LABELS = {
 
 
 def labels(*columns: str) -> dict:
-    """FAB ``label_columns`` for the given columns (dotted related columns use the last part)."""
-    return {c: LABELS.get(c.split(".")[-1], c) for c in columns}
+    """FAB ``label_columns`` for the given columns (dotted related columns use the last part), translated
+    when rendered; a column outside the glossary keeps its own name."""
+    found = {c: LABELS.get(c.split(".")[-1]) for c in columns}
+    return {c: lazy_gettext(label) if label else c for c, label in found.items()}

@@ -1,10 +1,13 @@
 """What every generated screen and REST API of the portal shares: Japanese labels from the glossary, ID
-validators that give a Japanese message, and registration that declares a view and its roles together."""
+validators that give a Japanese message, and registration that declares a view and its roles together.
+Labels, titles and menus are lazy translations with the Japanese text as msgid (English: portal/translations);
+menu and permission names stay plain Japanese."""
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, make_response
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField
@@ -48,7 +51,8 @@ class PortalModelView(ModelView):
     page_size = 25
 
     def __init__(self, **kwargs):
-        self.label_columns = {**labels(*_all_columns(self)), **(self.label_columns or {})}
+        own = {c: lazy_gettext(v) if isinstance(v, str) else v for c, v in (self.label_columns or {}).items()}
+        self.label_columns = {**labels(*_all_columns(self)), **own}
         super().__init__(**kwargs)
         for form in (self.add_form, self.edit_form):
             _optional_checkboxes(form)
@@ -147,9 +151,13 @@ def model_api(model, resource_name: str, like=None, **attrs):
 def add(appbuilder, view, title: str, category: str, grants: dict, icon: str = "fa-table"):
     """Register a screen under a menu category and grant its permissions: ``grants`` maps role → permission
     regex (portal.security.READ / WRITE)."""
-    view.list_title, view.show_title = f"{title}一覧", f"{title}の詳細"
-    view.add_title, view.edit_title = f"{title}の登録", f"{title}の編集"
-    appbuilder.add_view(view, title, icon=icon, category=category, label=title, category_label=category)
+    label = lazy_gettext(title)
+    view.list_title = lazy_gettext("%(title)s一覧", title=label)
+    view.show_title = lazy_gettext("%(title)sの詳細", title=label)
+    view.add_title = lazy_gettext("%(title)sの登録", title=label)
+    view.edit_title = lazy_gettext("%(title)sの編集", title=label)
+    # name and category stay plain: they are the menu_access permission names
+    appbuilder.add_view(view, title, icon=icon, category=category, label=label, category_label=lazy_gettext(category))
     roles_cfg = current_app.config["FAB_ROLES"]
     for role, perms in grants.items():
         grant(roles_cfg, [role], view.__name__, perms + "|menu_access")
