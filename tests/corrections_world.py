@@ -188,3 +188,16 @@ def world(world_app):
         ids = build(world_app)
         yield ids, db.session
         db.session.rollback()
+
+
+@pytest.fixture
+def built(world_app):
+    """The world's ids, built in an app context that is closed again: for screen tests, whose requests must each
+    get their own app context (and ``g``), as in production. Use ``with world_app.app_context():`` to look."""
+    from portal.db import db
+
+    with world_app.app_context():
+        empty(db.session)
+        ids = build(world_app)
+        db.session.remove()
+    return ids

@@ -2,6 +2,7 @@
 from portal.views import codes_import, masters, records
 from portal.views import devices_admin, events_api
 from portal.views import accounts, disclosure as disclosure_views, worker_portal
+from portal.views import corrections as correction_views, work_calendar as calendar_views
 
 
 def register(appbuilder) -> None:
@@ -13,3 +14,5 @@ def register(appbuilder) -> None:
     disclosure_views.register(appbuilder)
     accounts.register(appbuilder)
     worker_portal.register(appbuilder)
+    correction_views.register(appbuilder)
+    calendar_views.register(appbuilder)
