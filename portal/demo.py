@@ -267,6 +267,9 @@ def build(session: Session, sm=None, *, workers: int = 300, seed: int = 20211101
                                      (trade.major_name + "工事") if trade else "その他", start,
                                      hazardous=site.hazardous_substances and k % 3 == 0)
         session.commit()
+        from portal.histories_demo import demo_events  # events and histories of the last two months
+
+        demo_events(session, sites, today=today)
 
         logins: list[dict] = []
         if sm is not None:

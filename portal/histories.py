@@ -421,16 +421,16 @@ def _expire_loaded_histories(session: Session) -> None:
             session.expire(obj)
 
 
-def recompute(session: Session, keys: Iterable[Key]) -> list[Difference]:
+def recompute(session: Session, keys: Iterable[Key], *, neighbours: bool = True) -> list[Difference]:
     """Derive the histories of these (worker pk, site pk or None, work_date) keys again from the stored events,
     the roster and the registered day inputs, and write what changed. A key's neighbour days are included
-    (a night tap may move between them). Returns the differences. Call it whenever a registration, approval or
+    (a night tap may move between them) unless ``neighbours`` is False. Returns the differences. Call it whenever a registration, approval or
     correction changes; the caller commits."""
     one = datetime.timedelta(days=1)
     wanted = set()
     for w, s, d in keys:
         wanted.add((w, s, d))
-        if s is not None:
+        if s is not None and neighbours:
             wanted |= {(w, s, d - one), (w, s, d + one)}
     derived = derive_keys(session, wanted)
     existing = _existing(session, wanted)

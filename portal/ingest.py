@@ -243,9 +243,25 @@ def ingest(session: Session, device: Device, events: Any, *, plugins=None, crede
         raise DomainError("revoked_device_key", "この機器キーは失効しています。", 401)
     from portal.devices import device_types
 
+    types = device_types(plugins) if plugins is not None else {}
+    for attempt in range(3):
+        try:
+            results, stored = _ingest_once(session, device, events, plugins, credential_keys, types, limits, now,
+                                           commit)
+            break
+        except Exception as e:  # noqa: BLE001
+            if not (commit and attempt < 2 and _retryable(e)):
+                raise
+            session.rollback()  # a deadlock or serialization failure with a concurrent batch: run it again
+    stored_ids = [stored[i] for i in sorted(stored)]  # in batch order
+    if commit and plugins is not None:
+        notify(session, plugins, stored_ids)
+    return Outcome(results, stored_ids)
+
+
+def _ingest_once(session, device, events, plugins, credential_keys, types, limits, now, commit):
     with using_scope(session, ALL):
-        batch = Batch(session, device, device_types=device_types(plugins) if plugins is not None else {},
-                      limits=limits, now=now)
+        batch = Batch(session, device, device_types=types, limits=limits, now=now)
         results: list[dict] = []
         valid: list[Valid] = []
         seen: set[str] = set()
@@ -271,10 +287,12 @@ def ingest(session: Session, device: Device, events: Any, *, plugins=None, crede
         _seen(session, device, batch.now)
         if commit:
             session.commit()
-    stored_ids = [stored[i] for i in sorted(stored)]  # in batch order
-    if commit and plugins is not None:
-        notify(session, plugins, stored_ids)
-    return Outcome(results, stored_ids)
+    return results, stored
+
+
+def _retryable(error: Exception) -> bool:
+    code = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None), "sqlstate", None)
+    return code in ("40P01", "40001")  # deadlock detected, serialization failure
 
 
 def store(session: Session, device: Device, valid: list[Valid], now: datetime.datetime) -> dict[int, int]:
@@ -283,6 +301,10 @@ def store(session: Session, device: Device, valid: list[Valid], now: datetime.da
     if not valid:
         return {}
     valid = sorted(valid, key=lambda v: (v.worker_id or 0, v.occurred_at, v.index))  # worker, time: no deadlocks
+    if session.get_bind().dialect.name == "postgresql":
+        from portal import ingest_pg
+
+        return ingest_pg.store(session, device, valid, now)
     return _store_simple(session, device, valid, now)
 
 

@@ -28,8 +28,20 @@ def tokyo(day: datetime.date, hh: int, mm: int = 0) -> str:
     return datetime.datetime.combine(day, datetime.time(hh, mm), TOKYO).isoformat()
 
 
-def recent_day(days_ago: int = 3) -> datetime.date:
-    return datetime.datetime.now(TOKYO).date() - datetime.timedelta(days=days_ago)
+def recent_day(n: int = 3) -> datetime.date:
+    """The n-th most recent Sunday before yesterday: the demo records no taps on Sundays, so a test's own taps
+    are the only ones that day (the days after and before may have demo taps)."""
+    day = datetime.datetime.now(TOKYO).date() - datetime.timedelta(days=2)
+    day -= datetime.timedelta(days=(day.weekday() + 1) % 7)
+    return day - datetime.timedelta(weeks=n - 1)
+
+
+def quiet_worker(app) -> str:
+    """A worker with no events at all (not on any roster of the demo)."""
+    with app.app_context(), using_scope(db.session, ALL):
+        tapped = select(EntryExitEvent.worker_id).where(EntryExitEvent.worker_id.is_not(None))
+        return db.session.execute(select(Worker.worker_id).where(Worker.id.not_in(tapped))
+                                  .order_by(Worker.id.desc())).scalars().first()
 
 
 def new_device(app, site_code: str = SITE_A, device_type: str = "api") -> tuple[int, str]:
