@@ -87,7 +87,9 @@ def test_board_shows_who_is_on_site_entries_and_what_to_fix(world):
     assert [o.worker_label for o in board.on_site] == ["目黒 一郎（30154216388821）", "広尾 二郎（17788930382321）",
                                                       "未登録の技能者（99999999999921）"]
     assert board.entries_today == 2 and board.events_today == 4  # two known workers; the unknown one counted apart
-    assert [(h.work_date, h.not_counted_reason) for h in board.to_fix] == [(MON, "worker_not_registered")]  # August is past
+    # newest first; August is past correcting; the pending direct input shows until the prime decides
+    assert [(h.work_date, h.not_counted_reason) for h in board.to_fix] == [
+        (MON, "worker_not_registered"), (datetime.date(2026, 10, 2), "site_unapproved")]
     assert board.waiting.count == 1
     # before 10:00 today is not judged; the reader sent nothing on the six working days before (Sunday is off)
     assert sorted(day for _d, day in board.silent) == [datetime.date(2026, 9, 29), datetime.date(2026, 9, 30)] + [
