@@ -178,10 +178,10 @@ class Context:
         worker_ids, site_ids = sorted(set(worker_ids)), sorted({s for s in site_ids if s is not None})
         st, lt, rt = Site.__table__, StructureLink.__table__, SiteWorkerRegistration.__table__
         at, wq, qt = Affiliation.__table__, WorkerQualification.__table__, Qualification.__table__
-        self.sites = {r.id: r for r in _chunked(session, select(
+        self.sites = {r.id: r for r in chunked(session, select(
             st.c.id, st.c.approved, st.c.accumulation_start, st.c.accumulation_end, st.c.prime_employer_id), st.c.id, site_ids)}
         children: dict = defaultdict(lambda: defaultdict(set))
-        for r in _chunked(session, select(lt.c.site_id, lt.c.upper_employer_id, lt.c.lower_employer_id).where(
+        for r in chunked(session, select(lt.c.site_id, lt.c.upper_employer_id, lt.c.lower_employer_id).where(
                 lt.c.status == "承認済"), lt.c.site_id, site_ids):
             children[r.site_id][r.upper_employer_id].add(r.lower_employer_id)
         self.connected: dict[int, set] = {}  # site → employers reachable from the prime through approved links
@@ -195,15 +195,15 @@ class Context:
             self.connected[site_id] = found
         self.registrations: dict = defaultdict(list)
         if site_ids:
-            for r in _chunked(session, select(rt).where(rt.c.site_id.in_(site_ids)), rt.c.worker_id, worker_ids):
+            for r in chunked(session, select(rt).where(rt.c.site_id.in_(site_ids)), rt.c.worker_id, worker_ids):
                 self.registrations[(r.worker_id, r.site_id)].append(r)
         self.affiliations: dict = defaultdict(list)
-        for r in _chunked(session, select(at.c.worker_id, at.c.employer_id, at.c.status, at.c.is_primary,
+        for r in chunked(session, select(at.c.worker_id, at.c.employer_id, at.c.status, at.c.is_primary,
                                           at.c.started_on, at.c.ended_on).order_by(at.c.is_primary.desc(), at.c.id),
                           at.c.worker_id, worker_ids):
             self.affiliations[r.worker_id].append(r)
         self.qualifications: dict = defaultdict(list)
-        for r in _chunked(session, select(wq.c.worker_id, qt.c.code, wq.c.obtained_on).join(qt, qt.c.id == wq.c.qualification_id),
+        for r in chunked(session, select(wq.c.worker_id, qt.c.code, wq.c.obtained_on).join(qt, qt.c.id == wq.c.qualification_id),
                           wq.c.worker_id, worker_ids):
             self.qualifications[r.worker_id].append(r)
 
@@ -230,9 +230,18 @@ def _within(day, start, end) -> bool:
     return (start is None or start <= day) and (end is None or end >= day)
 
 
-def _chunked(session: Session, stmt, column, values, size: int = 900):
-    """Run ``stmt`` with ``column IN values`` in chunks (SQLite limits bound parameters)."""
+def chunked(session: Session, stmt, column, values, size: int = 900):
+    """Run ``stmt`` with ``column IN values``: on PostgreSQL as one ``= ANY(array)`` (one statement text whatever
+    the count: cached and planned once), elsewhere in chunks (SQLite limits bound parameters)."""
     values = list(values)
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import any_, literal
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        yield from session.execute(stmt.where(column == any_(literal(values, ARRAY(column.type))))).all()
+        return
     for i in range(0, len(values), size):
         yield from session.execute(stmt.where(column.in_(values[i:i + size]))).all()
 
@@ -298,7 +307,7 @@ def _taps_by_pair(session: Session, pairs: Iterable[tuple[int, int]], first: dat
     sites = sorted({s for _w, s in pairs})
     stmt = select(et.c.worker_id, et.c.site_id, et.c.occurred_at, et.c.kind, et.c.method).where(
         et.c.site_id.in_(sites), et.c.work_date >= first, et.c.work_date <= last)
-    for r in _chunked(session, stmt, et.c.worker_id, workers):
+    for r in chunked(session, stmt, et.c.worker_id, workers):
         if (r.worker_id, r.site_id) in pairs:
             found[(r.worker_id, r.site_id)].append(Tap(aware(r.occurred_at), r.kind, r.method))
     return found
@@ -352,7 +361,7 @@ def _existing(session: Session, keys) -> dict:
     stmt = select(ht.c.id, ht.c.worker_id, ht.c.site_id, ht.c.work_date, *[ht.c[f] for f in FIELDS]).where(
         ht.c.work_date >= min(days), ht.c.work_date <= max(days))
     found = {}
-    for r in _chunked(session, stmt, ht.c.worker_id, sorted({k[0] for k in keys})):
+    for r in chunked(session, stmt, ht.c.worker_id, sorted({k[0] for k in keys})):
         key = (r.worker_id, r.site_id, r.work_date)
         if key in wanted:
             found[key] = r

@@ -1,6 +1,6 @@
 """Demo entry/exit events of the last two months on the demo sites, sent through the one write path
 (portal.ingest), so the demo shows histories: counted ones, and not-counted ones of every kind the demo can show
-(an unapproved site, workers not on the roster, a worker whose employer's tier is not approved yet)."""
+(an unapproved site, workers not on the roster; a missing tier in the structure is shown by the tests)."""
 from __future__ import annotations
 
 import datetime
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from portal.device_admin import register_device
 from portal.histories import TOKYO
 from portal.ingest import Limits, ingest
-from portal.models import Employer, SiteWorkerRegistration, StructureLink, Worker
+from portal.models import SiteWorkerRegistration, Worker
 from portal.scoping import ALL, using_scope
 
 DEVICE_TYPES = ["cardreader", "face", "qr", "phone", "api"]  # one per demo site, where installed
@@ -41,15 +41,11 @@ def demo_events(session: Session, sites, *, today: datetime.date, seed: int = 20
     with using_scope(session, ALL):
         regs = session.execute(select(SiteWorkerRegistration.site_id, Worker.worker_id).join(
             Worker, Worker.id == SiteWorkerRegistration.worker_id).order_by(SiteWorkerRegistration.id)).all()
-        _structure_gap_example(session, sites[0], today)
         roster: dict[int, list[str]] = {}
         for site_id, code in regs:
             roster.setdefault(site_id, []).append(code)
         strangers = [c for c in session.execute(select(Worker.worker_id).order_by(Worker.id)).scalars()
                      if c not in roster.get(sites[0].id, [])][:3]
-        gap = session.execute(select(Worker.worker_id).join(SiteWorkerRegistration, SiteWorkerRegistration.worker_id == Worker.id)
-                              .where(SiteWorkerRegistration.site_id == sites[0].id,
-                                     SiteWorkerRegistration.work_content == "デモ: 施工体制未承認")).scalars().all()
         now = datetime.datetime.combine(today, datetime.time(23, 59), TOKYO)
         limits = Limits(max_age=datetime.timedelta(days=120))
         for n, site in enumerate(sites):
@@ -58,7 +54,7 @@ def demo_events(session: Session, sites, *, today: datetime.date, seed: int = 20
             device, _key = register_device(session, site, device_type, f"デモ {installed[device_type].label}",
                                            installed=installed)
             session.commit()
-            workers = roster.get(site.id, []) + (strangers + list(gap) if n == 0 else [])
+            workers = roster.get(site.id, []) + (strangers if n == 0 else [])
             events = []
             for day in workdays:
                 for code in workers:
@@ -77,22 +73,3 @@ def demo_events(session: Session, sites, *, today: datetime.date, seed: int = 20
                 out = ingest(session, device, events[i:i + batch], plugins=pm, limits=limits, now=now)
                 stored += len(out.stored_ids)
     return stored
-
-
-def _structure_gap_example(session: Session, site, today: datetime.date) -> None:
-    """A worker put on the roster by a company whose invitation to the site is not approved yet (招待中): its
-    histories are not counted, trade and role unknown, until the tier above approves."""
-    invited = session.execute(select(StructureLink.lower_employer_id).where(
-        StructureLink.site_id == site.id, StructureLink.status == "招待中")).scalars().first()
-    if invited is None:
-        return
-    from portal.models import Affiliation
-
-    worker_id = session.execute(select(Affiliation.worker_id).where(
-        Affiliation.employer_id == invited, Affiliation.status == "承認済").order_by(Affiliation.worker_id)).scalars().first()
-    if worker_id is None or session.get(Employer, invited) is None:
-        return
-    session.add(SiteWorkerRegistration(site_id=site.id, worker_id=worker_id, employer_id=invited,
-                                       position="一般", work_content="デモ: 施工体制未承認",
-                                       start_date=site.accumulation_start))
-    session.flush()

@@ -141,6 +141,8 @@ class Batch:
     def site_of(self, value: Any) -> int:
         if value is None or value == "":
             raise _reject("missing_site_id")
+        if value == self.site_code:  # the usual case: already a valid 14-digit ID
+            return self.device.site_id
         try:
             code = validate_ccus_id(value, "site")
         except DomainError as e:
@@ -168,10 +170,11 @@ class Batch:
         if worker_code not in (None, ""):
             if not isinstance(worker_code, str):
                 raise _reject("invalid_worker_id")
-            try:
-                worker_code = validate_ccus_id(worker_code, "worker")
-            except DomainError as e:
-                raise _reject("invalid_worker_id") from e
+            if not (len(worker_code) == 14 and worker_code.isascii() and worker_code.isdigit()):
+                try:  # the general check (full-width digits, spaces) only when the quick one fails
+                    worker_code = validate_ccus_id(worker_code, "worker")
+                except DomainError as e:
+                    raise _reject("invalid_worker_id") from e
             credential = None
         else:
             worker_code = None
@@ -209,9 +212,7 @@ class Batch:
                     v.credential_hash = _credential_hash(credential_keys, self.device.device_type, v.credential)
         codes = sorted({v.worker_code for v in valid if v.worker_code})
         t = Worker.__table__
-        pks = {}
-        for i in range(0, len(codes), 900):
-            pks.update(self.session.execute(select(t.c.worker_id, t.c.id).where(t.c.worker_id.in_(codes[i:i + 900]))).all())
+        pks = dict(histories.chunked(self.session, select(t.c.worker_id, t.c.id), t.c.worker_id, codes))
         for v in valid:
             v.worker_id = pks.get(v.worker_code)
 

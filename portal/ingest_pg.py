@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
 from portal import histories
-from portal.histories import MARK_ORDER, Context, Tap, day_start, is_night, night_end
+from portal.histories import MARK_ORDER, Context, Tap, is_night, night_end
 
 INSERT_EVENTS = """
 INSERT INTO entry_exit_events (device_id, device_event_id, site_id, worker_id, worker_code, credential_hash, kind,
@@ -44,9 +45,9 @@ SELECT pg_advisory_xact_lock(k.w, k.d) FROM (
 
 # Taps already stored in the night window that opens the next day: the new taps may move them (see histories).
 NEXT_NIGHTS = """
-SELECT DISTINCT u.w, u.day FROM unnest(%(w)b::int[], %(day)b::date[], %(lo)b::timestamptz[], %(hi)b::timestamptz[])
-  AS u(w, day, lo, hi)
-JOIN entry_exit_events e ON e.worker_id = u.w AND e.site_id = %(site)s AND e.occurred_at >= u.lo AND e.occurred_at < u.hi
+SELECT DISTINCT u.w, u.day FROM unnest(%(w)b::int[], %(day)b::date[], %(hi)b::timestamptz[]) AS u(w, day, hi)
+JOIN entry_exit_events e ON e.worker_id = u.w AND e.work_date = u.day + 1 AND e.site_id = %(site)b::int
+  AND e.occurred_at < u.hi
 """
 
 UPSERT_HISTORIES = """
@@ -70,16 +71,32 @@ ON CONFLICT (worker_id, site_id, work_date) DO UPDATE SET
   invalid_reason = EXCLUDED.invalid_reason, updated_at = EXCLUDED.updated_at,
   first_entry_at = LEAST(h.first_entry_at, EXCLUDED.first_entry_at),
   last_exit_at = GREATEST(h.last_exit_at, EXCLUDED.last_exit_at),
-  methods = COALESCE((SELECT string_agg(m, ',' ORDER BY COALESCE(array_position(%(order)s::text[], m), 1000), m COLLATE "C")
+  methods = COALESCE((SELECT string_agg(m, ',' ORDER BY COALESCE(array_position(%(order)b::text[], m), 1000), m COLLATE "C")
                       FROM (SELECT DISTINCT unnest(string_to_array(h.methods, ',') || string_to_array(EXCLUDED.methods, ',')) AS m) AS x
                       WHERE m <> ''), '')
 """
 
 
+class Statement:
+    """A statement with named placeholders, run with positional binary parameters and prepared on the server
+    (psycopg caches the conversion only for short positional queries; planning the unnest once is cheaper)."""
+
+    def __init__(self, sql: str):
+        self.names = re.findall(r"%\((\w+)\)[bs]", sql)
+        self.sql = re.sub(r"\s+", " ", re.sub(r"%\((\w+)\)([bs])", r"%\2", sql)).strip()
+
+    def run(self, cur, params: dict):
+        return cur.execute(self.sql, [params[n] for n in self.names], prepare=True)
+
+
+INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES = (
+    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES))
+
+
 def store(session: Session, device, valid: list, now: datetime.datetime) -> dict[int, int]:
     """Store the batch (sorted by worker and time) and fold it into histories; {batch index: event pk} of new ones."""
     cur = session.connection().connection.driver_connection.cursor()
-    cur.execute(INSERT_EVENTS, {
+    INSERT_EVENTS.run(cur, {
         "device": device.id, "site": device.site_id, "now": now,
         "eids": [v.event_id for v in valid], "wids": [v.worker_id for v in valid],
         "wcodes": [v.worker_code for v in valid], "chashes": [v.credential_hash for v in valid],
@@ -105,19 +122,19 @@ def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime)
         if any(is_night(t.at) for t in day_taps):
             full |= {(w, day - one), (w, day)}
     keys = sorted(taps)
-    cur.execute(NEXT_NIGHTS, {"site": site_id, "w": [w for w, _d in keys], "day": [d for _w, d in keys],
-                              "lo": [day_start(d + one) for _w, d in keys], "hi": [night_end(d + one) for _w, d in keys]})
+    NEXT_NIGHTS.run(cur, {"site": site_id, "w": [w for w, _d in keys], "day": [d for _w, d in keys],
+                          "hi": [night_end(d + one) for _w, d in keys]})
     for w, day in cur.fetchall():
         full |= {(w, day), (w, day + one)}
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
     locked = sorted(set(keys) | full)
-    cur.execute(LOCK_DAYS, {"w": [w for w, _d in locked], "d": [d.toordinal() for _w, d in locked]})
+    LOCK_DAYS.run(cur, {"w": [w for w, _d in locked], "d": [d.toordinal() for _w, d in locked]})
     simple = [k for k in keys if k not in full]
     if simple:
         ctx = Context(session, {w for w, _d in simple}, [site_id])
         rows = [(w, d, histories.derive(ctx, w, site_id, d, taps[(w, d)], [])) for w, d in simple]
-        cur.execute(UPSERT_HISTORIES, {
+        UPSERT_HISTORIES.run(cur, {
             "site": site_id, "now": now, "order": MARK_ORDER,
             "w": [w for w, _d, _r in rows], "day": [d for _w, d, _r in rows],
             **{name: [r[field] for _w, _d, r in rows] for name, field in (

@@ -7,7 +7,7 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import utcnow
@@ -17,7 +17,8 @@ EVENT_KINDS = {"entry": "入場", "exit": "退場", "work": "就業履歴のみ"
 
 class EntryExitEvent(Model):
     __tablename__ = "entry_exit_events"
-    __table_args__ = (UniqueConstraint("device_id", "device_event_id", name="uq_event_idempotency"),)
+    __table_args__ = (UniqueConstraint("device_id", "device_event_id", name="uq_event_idempotency"),
+                      Index("ix_events_worker_day", "worker_id", "work_date"))  # ingest, histories
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("devices.id"), index=True)
     device_event_id: Mapped[str] = mapped_column(String(100), nullable=False)
