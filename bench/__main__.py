@@ -186,7 +186,7 @@ def machine() -> dict:
         "os": platform.platform(),
         "python": platform.python_version(),
         "postgresql": sh("psql -h 127.0.0.1 -U postgres -tAc 'show server_version'"),
-        "commit": sh(f"git -C {ROOT} rev-parse --short HEAD"),
+        "commit": sh(f"git -C {ROOT} rev-parse --short HEAD") or "(not a git checkout)",
     }
 
 
@@ -279,6 +279,7 @@ def main(argv=None) -> int:
     print(f"rebuild {month}: {n_hist} histories, {rebuild_seconds:.1f} s, {len(diffs)} differences", flush=True)
 
     ratio = rate1 / copy_rate
+    info["load after"] = machine()["load before"]
     report = f"""# Ingest benchmark ({info['date']})
 
 Command: `python -m bench --events {args.events} --batch {args.batch} --workers {args.workers} --clients {args.clients} --server-workers {args.server_workers} --threads {args.threads} --rate {args.rate}`
