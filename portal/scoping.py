@@ -181,7 +181,11 @@ def employer_scope(session: Session, employer_id: int, manager_user_id: int | No
     registration_ids = frozenset(r.id for r in registration_rows)
     roster_workers = {r.worker_id for r in registration_rows
                       if r.employer_id != employer_id or r.worker_id in own_workers}
-    visible_workers = (own_workers if manager_user_id is None else frozenset()) | roster_workers
+    # Who came through the gates of its own sites: the prime must see who they are to fix a not-counted day.
+    ev = EntryExitEvent.__table__
+    gate_workers = _ids(session, select(ev.c.worker_id).where(ev.c.site_id.in_(prime_sites), ev.c.worker_id.is_not(None))
+                        .distinct()) if prime_sites else frozenset()
+    visible_workers = (own_workers if manager_user_id is None else frozenset()) | roster_workers | gate_workers
     return Scope(
         "employer", employer_id=employer_id, site_manager=manager_user_id is not None,
         employer_ids=frozenset(employer_ids), site_ids=frozenset(participating | invited),

@@ -85,7 +85,12 @@ def test_prime_sees_whole_tree_of_its_sites_only(demo_app):
     assert got_sites == {code for code, (sid, prime) in sites.items() if prime == me}
     roster = {w for s, w, e in regs if s in my_sites}
     own = {w for w, e, st in affs if e == me and st == "承認済"}
-    assert set(get_all(client, headers, "workers")) == roster | own
+    from portal.models import EntryExitEvent
+
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        at_gates = {w for s, w in db.session.execute(select(EntryExitEvent.site_id, EntryExitEvent.worker_id))
+                    if s in my_sites and w is not None}
+    assert set(get_all(client, headers, "workers")) == roster | own | at_gates
     # affiliations: only its own links, never another employer's
     affiliation_rows = get_all(client, headers, "affiliations")
     assert affiliation_rows and {row["employer"]["employer_id"] for row in affiliation_rows.values()} == {entry["employer_id"]}
@@ -248,3 +253,25 @@ def test_only_the_lower_company_approves_an_invitation(demo_app):
     assert r.status_code == 201, r.get_data(as_text=True)
     created = get_all(client, headers, "structure-links")[r.get_json()["id"]]
     assert created["tier"] == 1 and created["status"] == "招待中"
+
+
+def test_prime_sees_who_came_through_its_gates(demo_app):
+    """A worker not on the roster who tapped at the prime's site: the prime sees who it was (ID, name), not the
+    worker's personal items."""
+    from portal.models import EntryExitEvent
+
+    emp, sites, links, regs, affs, workers = graph(demo_app)
+    site_a, prime = sites["36265810102371"]
+    rostered = {w for s, w, e in regs if s == site_a}
+    stranger = next(w for code, w in workers.items() if w not in rostered and
+                    not any(e == prime for ww, e, st in affs if ww == w))
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        db.session.add(EntryExitEvent(device_event_id="gate-test-1", site_id=site_a, worker_id=stranger,
+                                      kind="entry", method="IC", occurred_at=datetime.datetime(2026, 11, 2, 8, 0,
+                                      tzinfo=datetime.timezone.utc), work_date=datetime.date(2026, 11, 2)))
+        db.session.commit()
+    client, headers, entry = as_role(demo_app, "prime")
+    assert stranger in get_all(client, headers, "workers")
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        personal_of_stranger = db.session.execute(select(WorkerPersonal.id).where(WorkerPersonal.worker_id == stranger)).scalar()
+    assert personal_of_stranger not in get_all(client, headers, "worker-personal")
