@@ -66,6 +66,8 @@ def test_japanese_by_default_english_through_lang_route_and_back(client_for):
     for japanese in ("技能者ID", "技能者情報一覧", "マスタ", "作業員名簿", "ログアウト"):  # ours and FAB's ja
         assert japanese in page
     assert "Skilled worker ID" not in page and "Master data" not in page
+    histories = client.get("/workhistoryview/list/").get_data(as_text=True)
+    assert "就業履歴一覧" in histories and "就業履歴一覧一覧" not in histories  # a list title is not doubled
 
     assert client.get("/lang/en").status_code == 302
     page = client.get("/workerview/list/").get_data(as_text=True)

@@ -152,7 +152,8 @@ def add(appbuilder, view, title: str, category: str, grants: dict, icon: str = "
     """Register a screen under a menu category and grant its permissions: ``grants`` maps role → permission
     regex (portal.security.READ / WRITE)."""
     label = lazy_gettext(title)
-    view.list_title = lazy_gettext("%(title)s一覧", title=label)
+    # a title that already names a list (就業履歴一覧) is its own list title
+    view.list_title = label if title.endswith("一覧") else lazy_gettext("%(title)s一覧", title=label)
     view.show_title = lazy_gettext("%(title)sの詳細", title=label)
     view.add_title = lazy_gettext("%(title)sの登録", title=label)
     view.edit_title = lazy_gettext("%(title)sの編集", title=label)
