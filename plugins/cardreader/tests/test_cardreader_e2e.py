@@ -39,8 +39,10 @@ def _stored(app, device_pk):
         events = db.session.execute(select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk)
                                     .order_by(EntryExitEvent.occurred_at)).scalars().all()
         rows = [(e.worker_code, e.method, e.credential_hash is not None) for e in events]
-        history = db.session.execute(select(WorkHistory).where(WorkHistory.worker_id.in_(
-            [e.worker_id for e in events if e.worker_id]))).scalars().all()
+        # the days these events made (the demo has its own histories on other days)
+        days = {(e.worker_id, e.site_id, e.work_date) for e in events if e.worker_id}
+        history = [h for h in db.session.execute(select(WorkHistory).where(WorkHistory.worker_id.in_(
+            [w for w, _s, _d in days]))).scalars() if (h.worker_id, h.site_id, h.work_date) in days]
         return rows, [(h.methods, h.counted) for h in history]
 
 

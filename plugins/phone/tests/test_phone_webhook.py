@@ -98,7 +98,8 @@ def test_a_worker_not_on_the_roster_is_recorded_not_counted(demo_app, phone):
     [event] = events(demo_app, pk2)
     with demo_app.app_context(), using_scope(db.session, ALL):
         history = db.session.execute(select(WorkHistory).where(
-            WorkHistory.worker_id == meguro.id, WorkHistory.site_id == event.site_id)).scalar_one()
+            WorkHistory.worker_id == meguro.id, WorkHistory.site_id == event.site_id,
+            WorkHistory.work_date == event.work_date)).scalar_one()
         assert not history.counted and history.not_counted_reason
 
 
