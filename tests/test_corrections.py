@@ -341,3 +341,29 @@ def test_rebuild_from_events_keeps_approved_corrections(world):
         s.commit()
     with using_scope(s, ALL):
         assert histories.rebuild(s, "2026-10", write=False) == []  # the stored history is what a rebuild gives
+
+
+def test_an_approved_direct_input_survives_a_late_device_event(world):
+    """A reader's buffered tap for the same day arrives after the approval: the day keeps the approved details and
+    shows both marks (ingest recomputes days that have day inputs)."""
+    from flask import current_app
+
+    from portal.ingest import ingest
+    from portal.models import Device
+
+    ids, s = world
+    cid = file_direct(s, "w1", ids["w1"], position="班長")
+    with As(s, "p") as actor:
+        C.approve(s, actor, cid, today=TODAY)
+        s.commit()
+    device_id = add_device(s, ids, name="reader")
+    with using_scope(s, ALL):
+        device = s.get(Device, device_id)
+    tap = {"event_id": "late-1", "worker_id": IDS["w1"], "site_id": IDS["X"], "kind": "entry",
+           "time": "2026-10-10T08:00:00+09:00", "method": "API"}
+    outcome = ingest(s, device, [tap], plugins=current_app.extensions["ccus_plugins"],
+                     now=datetime.datetime(2026, 10, 11, 9, tzinfo=JST))
+    assert outcome.results[0]["result"] == "accepted"
+    h = history_of(s, ids)
+    assert (h.counted, h.position, h.methods) == (True, "班長", "API,直接")
+    assert h.first_entry_at is not None
