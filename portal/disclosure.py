@@ -21,9 +21,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from portal import work_calendar
 from portal.errors import DomainError
 from portal.models import (
     Affiliation,
@@ -36,7 +37,6 @@ from portal.models import (
     WorkerPersonal,
     WorkerQualification,
     WorkerTrade,
-    WorkHistory,
 )
 from portal.models.disclosure import (
     CONSENTABLE,
@@ -226,11 +226,7 @@ def _load(session: Session, worker_id: int, today: datetime.date) -> dict | None
     trades = session.execute(select(Trade).join(WorkerTrade, WorkerTrade.trade_id == Trade.id).where(
         WorkerTrade.worker_id == worker_id).order_by(WorkerTrade.position)).scalars().all()
     awards = session.execute(select(WorkerAward).where(WorkerAward.worker_id == worker_id)).scalars().all()
-    h = WorkHistory.__table__
-    counts = dict(session.execute(select(h.c.not_counted_reason, func.count()).where(
-        h.c.worker_id == worker_id).group_by(h.c.not_counted_reason)).all())
-    days = session.execute(select(func.count(func.distinct(h.c.work_date))).where(
-        h.c.worker_id == worker_id, h.c.counted.is_(True))).scalar() or 0
+    summary = work_calendar.worker_summary(session, worker_id)  # the same figures as the calendar (2-3)
     pv = (lambda attr: getattr(p, attr) if p is not None else None)
     iv = (lambda attr: getattr(ins, attr) if ins is not None else None)
     return {
@@ -266,9 +262,9 @@ def _load(session: Session, worker_id: int, today: datetime.date) -> dict | None
                             "certificate_number": wq.certificate_number, "proof_attached": wq.proof_attached}
                            for wq, q in quals if q.category != "登録基幹技能者"],
         "awards": [{"name": a.name, "awarded_on": a.awarded_on} for a in awards],
-        "work_history": {"days": days, "histories": sum(counts.values()),
-                         "not_counted_site_unapproved": counts.get("site_unapproved", 0),
-                         "not_counted_site_unregistered": counts.get("site_unregistered", 0)},
+        "work_history": {"days": summary.work_days, "histories": summary.history_count,
+                         "not_counted_site_unapproved": summary.not_counted["unapproved"],
+                         "not_counted_site_unregistered": summary.not_counted["unregistered"]},
         "registration": {"registration_type": w.registration_type, "registered_on": w.registered_on,
                          "updated_on": w.updated_on, "card_expires_on": w.card_expires_on},
     }
