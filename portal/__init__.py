@@ -34,7 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         import portal.models  # noqa: F401  (register every table)
 
-        appbuilder = AppBuilder(security_manager_class=PortalSecurityManager, update_perms=True)
+        from portal.views.home import PortalIndexView
+
+        appbuilder = AppBuilder(security_manager_class=PortalSecurityManager, update_perms=True,
+                                indexview=PortalIndexView)
         appbuilder.init_app(app, db.session)
         app.extensions["ccus_plugins"] = make_plugin_manager(load_entry_points=app.config["CCUS_LOAD_PLUGINS"],
                                                              plugins=app.config.get("CCUS_EXTRA_PLUGINS"))

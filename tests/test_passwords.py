@@ -44,7 +44,9 @@ def test_passwords_are_hashed_by_fab_and_demo_logins_work(demo_app, client_for):
     assert stored != entry["password"] and stored.startswith(("scrypt:", "pbkdf2:"))
     client, entry = client_for("worker", 1)
     home = client.get("/", follow_redirects=False)
-    assert home.status_code == 200, "the demo's first change is done: no redirect"
+    # the demo's first change is done: the worker lands on its own menu, not on the password change
+    assert home.status_code == 302 and home.headers["Location"].endswith("/worker/")
+    assert client.get("/worker/", follow_redirects=False).status_code == 200
     assert len(entry["security_code"]) == 4 and entry["security_code"].isdigit()
     with demo_app.app_context():
         with using_scope(db.session, ALL):
