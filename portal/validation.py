@@ -62,6 +62,26 @@ def check(session, obj) -> None:
             _choice(getattr(obj, attr), INSURANCE_STATUSES, "invalid_insurance_status", label)
 
 
+# What entry/exit events and work histories name (they keep no foreign-key constraints: see portal.models.events).
+RECORD_REFERENCES = {"Worker": ("worker_id", "worker_id"), "Site": ("site_id", "site_id"),
+                     "Device": ("device_id", None), "Employer": (None, "employer_id"), "Trade": (None, "trade_id")}
+
+
+def _in_records(session, obj) -> bool:
+    """Whether an event or a history names ``obj``, which would then be left pointing at nothing."""
+    from portal.models import EntryExitEvent, WorkHistory
+
+    columns = RECORD_REFERENCES.get(obj.__class__.__name__)
+    if columns is None or obj.id is None:
+        return False
+    for model, column in zip((EntryExitEvent, WorkHistory), columns):
+        if column is not None:
+            t = model.__table__
+            if session.execute(select(t.c.id).where(t.c[column] == obj.id).limit(1)).first() is not None:
+                return True
+    return False
+
+
 def _changed(obj, *attrs) -> bool:
     state = inspect(obj)
     return any(state.attrs[a].history.has_changes() for a in attrs if a in state.attrs)
@@ -80,6 +100,10 @@ def install(session_class) -> None:
     def _validate(session, flush_context, instances):  # noqa: ARG001
         for obj in list(session.new) + list(session.dirty):
             check(session, obj)
+        for obj in session.deleted:
+            if _in_records(session, obj):  # a worker's record is kept (5 years): never orphan it
+                raise DomainError("in_use_by_records", f"「{obj}」は入退場記録または就業履歴に記録されているため削除できません。",
+                                  409)
 
     @event.listens_for(session_class, "after_flush")
     def _counts(session, flush_context):  # noqa: ARG001

@@ -1,13 +1,16 @@
 """就業履歴: one row per worker, site and day, derived from events and direct input by portal.histories.
 Employer, trade, role, work content and hazardous work come from the site roster (作業員名簿) that day,
-never from the device."""
+never from the device.
+
+No foreign-key constraints on the ids, like entry/exit events (see portal.models.events): the ingest upserts a
+history per event, and portal.validation refuses to delete what a history names."""
 from __future__ import annotations
 
 import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import utcnow
@@ -23,13 +26,16 @@ NOT_COUNTED_REASONS = {
 
 class WorkHistory(Model):
     __tablename__ = "work_histories"
-    __table_args__ = (UniqueConstraint("worker_id", "site_id", "work_date", name="uq_history_day"),)
+    __table_args__ = (UniqueConstraint("worker_id", "site_id", "work_date", name="uq_history_day"),  # and by worker
+                      Index("ix_histories_site_day", "site_id", "work_date"),  # site lists, prime's scope
+                      Index("ix_histories_employer_day", "employer_id", "work_date"),  # employer's monthly list
+                      Index("ix_histories_work_date", "work_date", postgresql_using="brin"))  # months
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), nullable=False, index=True)
-    site_id: Mapped[Optional[int]] = mapped_column(ForeignKey("sites.id"), index=True)
-    work_date: Mapped[datetime.date] = mapped_column(Date, nullable=False, index=True)
-    employer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("employers.id"), index=True)
-    trade_id: Mapped[Optional[int]] = mapped_column(ForeignKey("trades.id"))
+    worker_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    site_id: Mapped[Optional[int]] = mapped_column(Integer)
+    work_date: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    employer_id: Mapped[Optional[int]] = mapped_column(Integer)
+    trade_id: Mapped[Optional[int]] = mapped_column(Integer)
     position: Mapped[Optional[str]] = mapped_column(String(20))
     work_content: Mapped[Optional[str]] = mapped_column(String(200))
     hazardous_work: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -43,10 +49,10 @@ class WorkHistory(Model):
     invalid_reason: Mapped[Optional[str]] = mapped_column(String(100))
     updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    worker = relationship("Worker")
-    site = relationship("Site")
-    employer = relationship("Employer")
-    trade = relationship("Trade")
+    worker = relationship("Worker", primaryjoin="foreign(WorkHistory.worker_id) == Worker.id")
+    site = relationship("Site", primaryjoin="foreign(WorkHistory.site_id) == Site.id")
+    employer = relationship("Employer", primaryjoin="foreign(WorkHistory.employer_id) == Employer.id")
+    trade = relationship("Trade", primaryjoin="foreign(WorkHistory.trade_id) == Trade.id")
 
     @property
     def not_counted_label(self) -> str:

@@ -36,6 +36,9 @@ class Site(Model):
     work_category: Mapped[Optional[str]] = mapped_column(String(40))  # 工事区分
     work_content: Mapped[Optional[str]] = mapped_column(String(200))  # 工事内容
     site_agent: Mapped[Optional[str]] = mapped_column(String(100))  # 現場代理人 (所長名)
+    # Raised (portal.roster_changes) whenever something a history of this site is derived from changes: the
+    # ingest keeps the site's roster in memory until it does.
+    roster_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     prime_employer = relationship("Employer")
 
