@@ -210,11 +210,12 @@ def correction_inputs(session: Session, keys, date_range) -> dict:
         if not keys:
             return {}
         days = [k[2] for k in keys]
-        stmt = stmt.where(t.c.worker_id.in_({k[0] for k in keys}), t.c.work_date >= min(days), t.c.work_date <= max(days))
+        stmt = stmt.where(t.c.work_date >= min(days), t.c.work_date <= max(days))
+        rows = histories.chunked(session, stmt, t.c.worker_id, sorted({k[0] for k in keys}))  # one statement text
     else:
-        stmt = stmt.where(t.c.work_date >= date_range[0], t.c.work_date <= date_range[1])
+        rows = session.execute(stmt.where(t.c.work_date >= date_range[0], t.c.work_date <= date_range[1]))
     found: dict = {}
-    for r in session.execute(stmt.order_by(t.c.decided_at.is_(None), t.c.decided_at, t.c.id)):
+    for r in sorted(rows, key=lambda r: (r.decided_at is None, r.decided_at or datetime.datetime.min, r.id)):
         key = (r.worker_id, r.site_id, r.work_date)
         if keys is None or key in keys:
             found.setdefault(key, []).append(histories.DayInput(

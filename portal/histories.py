@@ -29,9 +29,11 @@ Other modules contribute day inputs with :func:`register_day_inputs` (see :class
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import os
+import weakref
 from collections import defaultdict
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
@@ -176,6 +178,8 @@ class Context:
 
     def __init__(self, session: Session, worker_ids: Iterable[int], site_ids: Iterable[int]):
         worker_ids, site_ids = sorted(set(worker_ids)), sorted({s for s in site_ids if s is not None})
+        self.worker_ids = frozenset(worker_ids)
+        self._facts: dict = {}
         st, lt, rt = Site.__table__, StructureLink.__table__, SiteWorkerRegistration.__table__
         at, wq, qt = Affiliation.__table__, WorkerQualification.__table__, Qualification.__table__
         self.sites = {r.id: r for r in chunked(session, select(
@@ -207,6 +211,16 @@ class Context:
                           wq.c.worker_id, worker_ids):
             self.qualifications[r.worker_id].append(r)
 
+    def facts(self, worker_id: int, site_id: int | None, day: datetime.date) -> dict:
+        """_facts of a day without day inputs, remembered: a site's entries and exits ask for the same day twice."""
+        key = (worker_id, site_id, day)
+        found = self._facts.get(key)
+        if found is None:
+            if len(self._facts) >= 100_000:  # bounded: a long-running ingest process keeps its site's Context
+                self._facts.clear()
+            found = self._facts[key] = _facts(self, worker_id, site_id, day, [], False)
+        return found
+
     def registration(self, worker_id: int, site_id: int, day: datetime.date):
         active = [r for r in self.registrations.get((worker_id, site_id), ())
                   if _within(day, r.start_date, r.end_date)]
@@ -224,6 +238,33 @@ class Context:
     def qualification_codes(self, worker_id: int, day: datetime.date) -> list[str]:
         return sorted({q.code for q in self.qualifications.get(worker_id, ())
                        if q.obtained_on is None or q.obtained_on <= day})
+
+
+# engine → {site pk: (sites.roster_version, Context)}: per process and database (weak: tests make many engines)
+_SITE_ROSTERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def site_roster(session: Session, site_id: int, roster_version: int, worker_ids: Iterable[int]) -> Context:
+    """The Context of one site for the ingest, kept in memory until the site's roster_version moves
+    (portal.roster_changes raises it with every change a history of the site is derived from, in the changing
+    transaction). It holds every worker registered on the site; workers of ``worker_ids`` who are not (their
+    affiliations and qualifications do not move this site's version) are read for this call only."""
+    by_site = _SITE_ROSTERS.setdefault(session.get_bind(), {})
+    cached = by_site.get(site_id)
+    if cached is None or cached[0] != roster_version:
+        rt = SiteWorkerRegistration.__table__
+        registered = session.execute(select(rt.c.worker_id).where(rt.c.site_id == site_id).distinct()).scalars()
+        cached = by_site[site_id] = (roster_version, Context(session, registered, [site_id]))
+    ctx = cached[1]
+    others = set(worker_ids) - ctx.worker_ids
+    if not others:
+        return ctx
+    extra = Context(session, others, [site_id])
+    merged = copy.copy(ctx)
+    merged._facts = {}  # facts of the others must not outlive this call
+    merged.affiliations = {**ctx.affiliations, **extra.affiliations}
+    merged.qualifications = {**ctx.qualifications, **extra.qualifications}
+    return merged
 
 
 def _within(day, start, end) -> bool:
@@ -254,6 +295,19 @@ def derive(ctx: Context, worker_id: int, site_id: int | None, day: datetime.date
         inputs = [i for i in inputs if not i.pending]
     if not taps and not inputs:
         return None
+    row = dict(ctx.facts(worker_id, site_id, day) if not inputs else
+               _facts(ctx, worker_id, site_id, day, inputs, pending_only))
+    entries = [t.at for t in taps if t.kind == "entry"] + [i.first_entry_at for i in inputs if i.first_entry_at]
+    exits = [t.at for t in taps if t.kind == "exit"] + [i.last_exit_at for i in inputs if i.last_exit_at]
+    row.update(methods=join_marks([t.mark for t in taps] + [i.mark for i in inputs]),
+               first_entry_at=min(map(aware, entries)) if entries else None,
+               last_exit_at=max(map(aware, exits)) if exits else None)
+    return row
+
+
+def _facts(ctx: Context, worker_id: int, site_id: int | None, day: datetime.date, inputs: list[DayInput],
+           pending_only: bool) -> dict:
+    """What a day's history says besides its taps: roster, inputs, counted or not and validity."""
     reg = ctx.registration(worker_id, site_id, day) if site_id is not None else None
     row = {"employer_id": reg.employer_id if reg else ctx.primary_employer(worker_id, day),
            "trade_id": reg.trade_id if reg else None, "position": reg.position if reg else None,
@@ -282,13 +336,8 @@ def derive(ctx: Context, worker_id: int, site_id: int | None, day: datetime.date
     missing = [label for label, miss in (
         ("not_counted", reason is not None), ("employer", not ctx.affiliated(worker_id, row["employer_id"], day)),
         ("trade", row["trade_id"] is None), ("position", not row["position"]), ("qualification", not quals)) if miss]
-    entries = [t.at for t in taps if t.kind == "entry"] + [i.first_entry_at for i in inputs if i.first_entry_at]
-    exits = [t.at for t in taps if t.kind == "exit"] + [i.last_exit_at for i in inputs if i.last_exit_at]
     row.update(
-        qualifications=quals, methods=join_marks([t.mark for t in taps] + [i.mark for i in inputs]),
-        first_entry_at=min(map(aware, entries)) if entries else None,
-        last_exit_at=max(map(aware, exits)) if exits else None,
-        counted=reason is None, not_counted_reason=reason, valid_for_evaluation=not missing,
+        qualifications=quals, counted=reason is None, not_counted_reason=reason, valid_for_evaluation=not missing,
         invalid_reason=("、".join(MISSING_LABELS[m] for m in missing) + "なし").replace("非計上なし", "非計上")
         if missing else None,
     )

@@ -134,8 +134,9 @@ class Batch:
         self.marks = _marks(device_types)
         own = device_types.get(device.device_type)
         self.default_mark = own.mark if own else device.device_type
-        self.site_code = session.execute(select(Site.__table__.c.site_id).where(
-            Site.__table__.c.id == device.site_id)).scalar_one()
+        st = Site.__table__
+        self.site_code, self.roster_version = session.execute(select(st.c.site_id, st.c.roster_version).where(
+            st.c.id == device.site_id)).one()
         self._other_sites: dict[str, bool] = {}
 
     def site_of(self, value: Any) -> int:
@@ -199,8 +200,8 @@ class Batch:
         return Valid(index, str(event_id), site_id, kind, at, histories.calendar_day(at), mark, extras or None,
                      worker_code=worker_code, credential=credential)
 
-    def resolve_workers(self, valid: list[Valid], pm, credential_keys) -> None:
-        """Fill ``worker_id`` (pk) from the 14-digit ID sent, or from a credential a plugin resolves."""
+    def resolve_credentials(self, valid: list[Valid], pm, credential_keys) -> None:
+        """A credential a plugin resolves becomes its worker's 14-digit ID; an unresolved one is kept hashed."""
         for v in valid:
             if v.credential is not None:
                 found = pm.hook.ccus_resolve_worker(device=self.device, credential=v.credential,
@@ -210,11 +211,6 @@ class Batch:
                     v.worker_code = code
                 else:
                     v.credential_hash = _credential_hash(credential_keys, self.device.device_type, v.credential)
-        codes = sorted({v.worker_code for v in valid if v.worker_code})
-        t = Worker.__table__
-        pks = dict(histories.chunked(self.session, select(t.c.worker_id, t.c.id), t.c.worker_id, codes))
-        for v in valid:
-            v.worker_id = pks.get(v.worker_code)
 
 
 def _credential_hash(keys, device_type: str, credential: str) -> str:
@@ -280,8 +276,8 @@ def _ingest_once(session, device, events, plugins, credential_keys, types, limit
                 continue
             seen.add(v.event_id)
             valid.append(v)
-        batch.resolve_workers(valid, plugins, credential_keys)
-        stored = store(session, device, valid, batch.now)
+        batch.resolve_credentials(valid, plugins, credential_keys)
+        stored = store(session, device, valid, batch.now, batch.roster_version)
         for v in valid:
             if v.index not in stored:
                 results[v.index]["result"] = "duplicate"
@@ -296,16 +292,17 @@ def _retryable(error: Exception) -> bool:
     return code in ("40P01", "40001")  # deadlock detected, serialization failure
 
 
-def store(session: Session, device: Device, valid: list[Valid], now: datetime.datetime) -> dict[int, int]:
+def store(session: Session, device: Device, valid: list[Valid], now: datetime.datetime,
+          roster_version: int) -> dict[int, int]:
     """Store the new events and update the histories they touch; returns {batch index: event pk} of the events
-    stored now (the others were replays)."""
+    stored now (the others were replays). Fills each event's ``worker_id`` (pk) from its 14-digit ID."""
     if not valid:
         return {}
-    valid = sorted(valid, key=lambda v: (v.worker_id or 0, v.occurred_at, v.index))  # worker, time: no deadlocks
+    valid = sorted(valid, key=lambda v: (v.worker_code or "", v.occurred_at, v.index))  # worker, time: no deadlocks
     if session.get_bind().dialect.name == "postgresql":
         from portal import ingest_pg
 
-        return ingest_pg.store(session, device, valid, now)
+        return ingest_pg.store(session, device, valid, now, roster_version)
     return _store_simple(session, device, valid, now)
 
 
@@ -316,9 +313,13 @@ def _store_simple(session: Session, device: Device, valid: list[Valid], now: dat
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
 
+    wt = Worker.__table__
+    codes = sorted({v.worker_code for v in valid if v.worker_code})
+    pks = dict(histories.chunked(session, select(wt.c.worker_id, wt.c.id), wt.c.worker_id, codes))
     t = EntryExitEvent.__table__
     stored: dict[int, int] = {}
     for v in valid:
+        v.worker_id = pks.get(v.worker_code)
         new_id = session.execute(upsert(t).values(row_of(device, v, now)).on_conflict_do_nothing(
             index_elements=["device_id", "device_event_id"]).returning(t.c.id)).scalar()
         if new_id is not None:

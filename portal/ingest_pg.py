@@ -3,11 +3,12 @@
 Scope (reviewed): statements on the tables, not filtered by row-level scope. Every row written carries the
 device's own site (checked by portal.ingest before this runs); history rows are keyed on the workers and days
 of the events just stored. What decided the speed (issue 4, measured on this machine):
-- events: one INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING per batch, the arrays sent
-  as binary parameters (a statement per event is about 26 times slower);
+- events: one INSERT … SELECT FROM json_to_recordset(batch) ON CONFLICT DO NOTHING RETURNING per batch (a
+  statement per event is about 26 times slower), worker pks resolved by a join in the same statement;
 - histories: the new events folded per worker and day in Python first (ON CONFLICT DO UPDATE cannot touch a row
   twice in one statement), then one upsert that merges first entry (LEAST), last exit (GREATEST) and the method
-  marks into the stored row, so it never has to read the day's events back;
+  marks into the stored row, so it never has to read the day's events back; what the roster says comes from a
+  per-process copy of the site's roster (histories.site_roster), read again when sites.roster_version moves;
 - rows sorted by worker and time, and an advisory lock per (worker, day) taken in that order: concurrent batches
   for the same worker and day queue instead of deadlocking or overwriting each other.
 A day the merge cannot express is recomputed from its events (portal.histories.recompute): a night tap (before
@@ -26,43 +27,45 @@ from sqlalchemy.orm import Session
 from portal import histories
 from portal.histories import MARK_ORDER, Context, Tap, is_night, night_end
 
+# The batch travels as one JSON parameter (json_to_recordset): psycopg dumps binary arrays element by element
+# in Python, which cost more than the statement itself; json.dumps of the rows is one C call.
 INSERT_EVENTS = """
 INSERT INTO entry_exit_events (device_id, device_event_id, site_id, worker_id, worker_code, credential_hash, kind,
                                occurred_at, work_date, method, extras, received_at)
-SELECT %(device)s, u.eid, %(site)s, u.wid, u.wcode, u.chash, u.kind, u.at, u.day, u.method, u.extras::json, %(now)s
-FROM unnest(%(eids)b::text[], %(wids)b::int[], %(wcodes)b::text[], %(chashes)b::text[], %(kinds)b::text[],
-            %(ats)b::timestamptz[], %(days)b::date[], %(methods)b::text[], %(extras)b::text[])
-     WITH ORDINALITY AS u(eid, wid, wcode, chash, kind, at, day, method, extras, ord)
+SELECT %(device)s, u.e, %(site)s, w.id, u.c, u.h, u.k, u.a, u.d, u.m, u.x, %(now)s
+FROM ROWS FROM (json_to_recordset(%(rows)s::json)
+                AS (e text, c text, h text, k text, a timestamptz, d date, m text, x json)) WITH ORDINALITY
+     AS u(e, c, h, k, a, d, m, x, ord)
+LEFT JOIN workers w ON w.worker_id = u.c
 ORDER BY u.ord
 ON CONFLICT (device_id, device_event_id) DO NOTHING
-RETURNING id, device_event_id
+RETURNING device_event_id, id, worker_id
 """
 
 LOCK_DAYS = """
 SELECT pg_advisory_xact_lock(k.w, k.d) FROM (
-  SELECT DISTINCT w, d FROM unnest(%(w)b::int[], %(d)b::int[]) AS u(w, d) ORDER BY w, d) AS k
+  SELECT DISTINCT w, d FROM json_to_recordset(%(keys)s::json) AS u(w int, d int) ORDER BY w, d) AS k
 """
 
 # Taps already stored in the night window that opens the next day: the new taps may move them (see histories).
 NEXT_NIGHTS = """
-SELECT DISTINCT u.w, u.day FROM unnest(%(w)b::int[], %(day)b::date[], %(hi)b::timestamptz[]) AS u(w, day, hi)
-JOIN entry_exit_events e ON e.worker_id = u.w AND e.work_date = u.day + 1 AND e.site_id = %(site)b::int
-  AND e.occurred_at < u.hi
+SELECT u.w, u.d FROM json_to_recordset(%(keys)s::json) AS u(w int, d date, hi timestamptz)
+WHERE EXISTS (SELECT 1 FROM entry_exit_events e WHERE e.worker_id = u.w AND e.site_id = %(site)s
+              AND e.work_date = u.d + 1 AND e.occurred_at < u.hi)
 """
 
 UPSERT_HISTORIES = """
 INSERT INTO work_histories AS h (worker_id, site_id, work_date, employer_id, trade_id, position, work_content,
     hazardous_work, qualifications, methods, first_entry_at, last_exit_at, counted, not_counted_reason,
     valid_for_evaluation, invalid_reason, updated_at)
-SELECT u.w, %(site)s, u.day, u.employer, u.trade, u.position, u.content, u.hazardous, u.quals::json, u.methods,
-       u.first_entry, u.last_exit, u.counted, u.reason, u.valid, u.invalid, %(now)s
-FROM unnest(%(w)b::int[], %(day)b::date[], %(employer)b::int[], %(trade)b::int[], %(position)b::text[],
-            %(content)b::text[], %(hazardous)b::bool[], %(quals)b::text[], %(methods)b::text[],
-            %(first_entry)b::timestamptz[], %(last_exit)b::timestamptz[], %(counted)b::bool[], %(reason)b::text[],
-            %(valid)b::bool[], %(invalid)b::text[])
-  AS u(w, day, employer, trade, position, content, hazardous, quals, methods, first_entry, last_exit, counted,
-       reason, valid, invalid)
-ORDER BY u.w, u.day
+SELECT u.worker_id, %(site)s, u.work_date, u.employer_id, u.trade_id, u.position, u.work_content, u.hazardous_work,
+       u.qualifications, u.methods, u.first_entry_at, u.last_exit_at, u.counted, u.not_counted_reason,
+       u.valid_for_evaluation, u.invalid_reason, %(now)s
+FROM json_to_recordset(%(rows)s::json) AS u(worker_id int, work_date date, employer_id int, trade_id int,
+     position text, work_content text, hazardous_work bool, qualifications json, methods text,
+     first_entry_at timestamptz, last_exit_at timestamptz, counted bool, not_counted_reason text,
+     valid_for_evaluation bool, invalid_reason text)
+ORDER BY u.worker_id, u.work_date
 ON CONFLICT (worker_id, site_id, work_date) DO UPDATE SET
   employer_id = EXCLUDED.employer_id, trade_id = EXCLUDED.trade_id, position = EXCLUDED.position,
   work_content = EXCLUDED.work_content, hazardous_work = EXCLUDED.hazardous_work,
@@ -71,15 +74,16 @@ ON CONFLICT (worker_id, site_id, work_date) DO UPDATE SET
   invalid_reason = EXCLUDED.invalid_reason, updated_at = EXCLUDED.updated_at,
   first_entry_at = LEAST(h.first_entry_at, EXCLUDED.first_entry_at),
   last_exit_at = GREATEST(h.last_exit_at, EXCLUDED.last_exit_at),
-  methods = COALESCE((SELECT string_agg(m, ',' ORDER BY COALESCE(array_position(%(order)b::text[], m), 1000), m COLLATE "C")
-                      FROM (SELECT DISTINCT unnest(string_to_array(h.methods, ',') || string_to_array(EXCLUDED.methods, ',')) AS m) AS x
-                      WHERE m <> ''), '')
+  methods = CASE WHEN h.methods = EXCLUDED.methods THEN h.methods ELSE
+    COALESCE((SELECT string_agg(m, ',' ORDER BY COALESCE(array_position(%(order)s::text[], m), 1000), m COLLATE "C")
+              FROM (SELECT DISTINCT unnest(string_to_array(h.methods, ',') || string_to_array(EXCLUDED.methods, ',')) AS m) AS x
+              WHERE m <> ''), '') END
 """
 
 
 class Statement:
-    """A statement with named placeholders, run with positional binary parameters and prepared on the server
-    (psycopg caches the conversion only for short positional queries; planning the unnest once is cheaper)."""
+    """A statement with named placeholders, run with positional parameters and prepared on the server (psycopg
+    caches the conversion only for short positional queries; planning once is cheaper)."""
 
     def __init__(self, sql: str):
         self.names = re.findall(r"%\((\w+)\)[bs]", sql)
@@ -93,26 +97,30 @@ INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES = (
     Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES))
 
 
-def store(session: Session, device, valid: list, now: datetime.datetime) -> dict[int, int]:
-    """Store the batch (sorted by worker and time) and fold it into histories; {batch index: event pk} of new ones."""
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def store(session: Session, device, valid: list, now: datetime.datetime, roster_version: int) -> dict[int, int]:
+    """Store the batch (sorted by worker and time) and fold it into histories; {batch index: event pk} of new ones.
+    Worker pks are resolved in the insert itself (the 14-digit ID sent, or the one a plugin resolved)."""
     cur = session.connection().connection.driver_connection.cursor()
-    INSERT_EVENTS.run(cur, {
-        "device": device.id, "site": device.site_id, "now": now,
-        "eids": [v.event_id for v in valid], "wids": [v.worker_id for v in valid],
-        "wcodes": [v.worker_code for v in valid], "chashes": [v.credential_hash for v in valid],
-        "kinds": [v.kind for v in valid], "ats": [v.occurred_at for v in valid], "days": [v.work_date for v in valid],
-        "methods": [v.method for v in valid],
-        "extras": [json.dumps(v.extras, ensure_ascii=False) if v.extras else None for v in valid],
-    })
+    INSERT_EVENTS.run(cur, {"device": device.id, "site": device.site_id, "now": now, "rows": json.dumps([
+        {"e": v.event_id, "c": v.worker_code, "h": v.credential_hash, "k": v.kind, "a": v.occurred_at.isoformat(),
+         "d": v.work_date.isoformat(), "m": v.method, "x": v.extras} for v in valid], ensure_ascii=False)})
     by_event_id = {v.event_id: v for v in valid}
-    stored = {by_event_id[eid].index: pk for pk, eid in cur.fetchall()}
+    stored = {}
+    for event_id, pk, worker_pk in cur.fetchall():
+        v = by_event_id[event_id]
+        v.worker_id = worker_pk
+        stored[v.index] = pk
     new = [v for v in valid if v.index in stored and v.worker_id is not None]
     if new:
-        fold(session, cur, device.site_id, new, now)
+        fold(session, cur, device.site_id, new, now, roster_version)
     return stored
 
 
-def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime) -> None:
+def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime, roster_version: int) -> None:
     one = datetime.timedelta(days=1)
     taps: dict = defaultdict(list)  # (worker, calendar day) → taps
     for v in new:
@@ -122,28 +130,24 @@ def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime)
         if any(is_night(t.at) for t in day_taps):
             full |= {(w, day - one), (w, day)}
     keys = sorted(taps)
-    NEXT_NIGHTS.run(cur, {"site": site_id, "w": [w for w, _d in keys], "day": [d for _w, d in keys],
-                          "hi": [night_end(d + one) for _w, d in keys]})
+    NEXT_NIGHTS.run(cur, {"site": site_id, "keys": json.dumps(
+        [{"w": w, "d": d.isoformat(), "hi": night_end(d + one).isoformat()} for w, d in keys])})
     for w, day in cur.fetchall():
         full |= {(w, day), (w, day + one)}
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
     locked = sorted(set(keys) | full)
-    LOCK_DAYS.run(cur, {"w": [w for w, _d in locked], "d": [d.toordinal() for _w, d in locked]})
+    LOCK_DAYS.run(cur, {"keys": json.dumps([{"w": w, "d": d.toordinal()} for w, d in locked])})
     simple = [k for k in keys if k not in full]
     if simple:
-        ctx = Context(session, {w for w, _d in simple}, [site_id])
-        rows = [(w, d, histories.derive(ctx, w, site_id, d, taps[(w, d)], [])) for w, d in simple]
-        UPSERT_HISTORIES.run(cur, {
-            "site": site_id, "now": now, "order": MARK_ORDER,
-            "w": [w for w, _d, _r in rows], "day": [d for _w, d, _r in rows],
-            **{name: [r[field] for _w, _d, r in rows] for name, field in (
-                ("employer", "employer_id"), ("trade", "trade_id"), ("position", "position"),
-                ("content", "work_content"), ("hazardous", "hazardous_work"), ("methods", "methods"),
-                ("first_entry", "first_entry_at"), ("last_exit", "last_exit_at"), ("counted", "counted"),
-                ("reason", "not_counted_reason"), ("valid", "valid_for_evaluation"), ("invalid", "invalid_reason"))},
-            "quals": [json.dumps(r["qualifications"]) for _w, _d, r in rows],
-        })
+        ctx = histories.site_roster(session, site_id, roster_version, {w for w, _d in simple})
+        rows = []
+        for w, d in simple:
+            row = histories.derive(ctx, w, site_id, d, taps[(w, d)], [])
+            row.update(worker_id=w, work_date=d.isoformat(), first_entry_at=_iso(row["first_entry_at"]),
+                       last_exit_at=_iso(row["last_exit_at"]))
+            rows.append(row)
+        UPSERT_HISTORIES.run(cur, {"site": site_id, "now": now, "order": MARK_ORDER,
+                                   "rows": json.dumps(rows, ensure_ascii=False)})
     if full:
         histories.recompute(session, [(w, site_id, d) for w, d in sorted(full)], neighbours=False)
-
