@@ -1,0 +1,138 @@
+"""Histories follow the rows they are derived from: a change of the site roster (作業員名簿), a site's approval,
+就業履歴蓄積期間 or prime contractor, the approved structure (施工体制), an affiliation (所属) or a qualification
+(保有資格) derives the stored work histories it touches again, in the same transaction, and raises the affected
+sites' ``roster_version`` (the ingest keeps a per-process copy of a site's roster until that moves).
+
+What is affected, per changed row (old and new values both, when a row moved):
+- 作業員名簿 (SiteWorkerRegistration): its site; the histories of that worker on that site;
+- 施工体制 (StructureLink), when approved before or after the change (an invitation, declined or not yet
+  answered, is not part of the structure): its site; all the site's histories;
+- 現場 (Site), an update of approved, accumulation_start, accumulation_end or prime_employer_id: itself; all its
+  histories;
+- 所属 (Affiliation), 保有資格 (WorkerQualification) of a worker: every site where the worker is on the roster;
+  all the worker's histories (on any site).
+Only stored histories are derived again (neighbours=False): whether a day has a history at all depends on its
+events and day inputs, never on these rows, and a filed or decided day input already has its stored row
+(portal.corrections recomputes then), so the stored rows are every key these changes can alter.
+
+Seen: ORM flushes through the portal's sessions (screens, REST API, CLI, domain functions). Not seen: bulk Core
+writes (the demo builder's events, bench/world.py) and database cascades (a deleted worker's roster rows).
+
+Scope (reviewed): the change itself passed the caller's scope (portal.scoping's before_flush guard); its derived
+consequences (the version counter, the histories) are the system's, written with Core statements under ALL.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from portal import histories
+from portal.histories import chunked
+from portal.models import Affiliation, Site, SiteWorkerRegistration, StructureLink, WorkerQualification, WorkHistory
+from portal.scoping import ALL, using_scope
+
+APPROVED = "承認済"  # the only link status portal.histories.Context reads
+SITE_FIELDS = ("approved", "accumulation_start", "accumulation_end", "prime_employer_id")  # what histories read
+PENDING = "ccus_roster_changes"  # key in the flush's own attributes: dies with a failed flush
+
+
+@dataclasses.dataclass
+class Affected:
+    sites: set = dataclasses.field(default_factory=set)  # roster_version to raise
+    whole_sites: set = dataclasses.field(default_factory=set)  # every history of these sites
+    whole_workers: set = dataclasses.field(default_factory=set)  # every history of these workers, their roster sites
+    pairs: set = dataclasses.field(default_factory=set)  # (worker, site): that worker's histories on that site
+
+    def __bool__(self) -> bool:
+        return bool(self.sites or self.whole_sites or self.whole_workers or self.pairs)
+
+
+def _values(obj, column: str, action: str) -> set:
+    """The column's values before and after the flush (a moved row touches both places). Read from the attribute
+    history, which still holds the loaded values of a deleted row and the committed value of an updated one."""
+    hist = inspect(obj).attrs[column].history
+    found = {*hist.added, *hist.unchanged, *hist.deleted}
+    if not found and action != "deleted":
+        found = {getattr(obj, column)}  # expired but still in the table: load it
+    return found - {None}
+
+
+def _changed(obj, columns=None) -> bool:
+    state = inspect(obj)
+    columns = columns or [a.key for a in state.mapper.column_attrs]
+    return any(state.attrs[c].history.has_changes() for c in columns)
+
+
+def note(found: Affected, obj, action: str) -> None:
+    """Record what ``obj`` (inserted, updated or deleted by this flush) affects."""
+    if action == "updated" and not _changed(obj, SITE_FIELDS if isinstance(obj, Site) else None):
+        return
+    if isinstance(obj, SiteWorkerRegistration):
+        sites = _values(obj, "site_id", action)
+        found.sites |= sites
+        found.pairs |= {(w, s) for w in _values(obj, "worker_id", action) for s in sites}
+    elif isinstance(obj, StructureLink):
+        if APPROVED in _values(obj, "status", action):  # histories read approved links only (approved before or after)
+            found.sites |= _values(obj, "site_id", action)
+            found.whole_sites |= _values(obj, "site_id", action)
+    elif isinstance(obj, Site):
+        if action == "updated":  # a new site has no histories yet, a deleted one had none (portal.validation)
+            found.sites.add(inspect(obj).identity[0])
+            found.whole_sites.add(inspect(obj).identity[0])
+    elif isinstance(obj, (Affiliation, WorkerQualification)):
+        found.whole_workers |= _values(obj, "worker_id", action)
+
+
+def collect(session: Session) -> Affected:
+    found = Affected()
+    for objs, action in ((session.new, "inserted"), (session.dirty, "updated"), (session.deleted, "deleted")):
+        for obj in objs:
+            note(found, obj, action)
+    return found
+
+
+def _rows(session: Session, stmt, column, values) -> list[tuple]:
+    return [tuple(r) for r in chunked(session, stmt, column, sorted(values))]
+
+
+def apply(session: Session, found: Affected) -> list[histories.Difference]:
+    """Raise the sites' roster_version and derive the affected stored histories again; returns the differences."""
+    ht, rt, st = WorkHistory.__table__, SiteWorkerRegistration.__table__, Site.__table__
+    key_of = select(ht.c.worker_id, ht.c.site_id, ht.c.work_date)
+    with using_scope(session, ALL):
+        sites, keys = set(found.sites), set()
+        if found.whole_workers:
+            keys.update(_rows(session, key_of, ht.c.worker_id, found.whole_workers))
+            # the ingest's copy of a site's roster holds the affiliations and qualifications of its registered
+            # workers only (portal.histories.site_roster reads the others every time)
+            sites |= {s for (s,) in _rows(session, select(rt.c.site_id).distinct(), rt.c.worker_id, found.whole_workers)}
+        if found.whole_sites:
+            keys.update(_rows(session, key_of, ht.c.site_id, found.whole_sites))
+        if found.pairs:
+            stmt = key_of.where(ht.c.site_id.in_(sorted({s for _w, s in found.pairs})))
+            keys.update(k for k in _rows(session, stmt, ht.c.worker_id, {w for w, _s in found.pairs})
+                        if (k[0], k[1]) in found.pairs)
+        if sites:
+            session.execute(update(st).where(st.c.id.in_(sorted(sites))).values(roster_version=st.c.roster_version + 1))
+            for obj in list(session.identity_map.values()):  # written with Core: loaded sites would show the old one
+                if isinstance(obj, Site) and inspect(obj).identity[0] in sites:
+                    session.expire(obj, ["roster_version"])
+        return histories.recompute(session, keys, neighbours=False) if keys else []
+
+
+def install(session_class) -> None:
+    @event.listens_for(session_class, "after_flush")
+    def _collect(session, flush_context):
+        # here new/dirty/deleted and the attribute histories (old values) still describe the flush just written
+        found = collect(session)
+        if found:
+            flush_context.attributes[PENDING] = found
+
+    @event.listens_for(session_class, "after_flush_postexec")
+    def _apply(session, flush_context):
+        # not in after_flush: only once the flush has finished its own bookkeeping may we write and expire loaded rows
+        found = flush_context.attributes.pop(PENDING, None)
+        if found:
+            apply(session, found)
