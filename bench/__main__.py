@@ -170,6 +170,23 @@ def copy_baseline(url: str, events: list[dict], site_pk: int, device_pk: int, wo
     return seconds
 
 
+def cpu_seconds() -> dict:
+    """CPU time used so far by the server's processes and the database's backends (from /proc; Linux)."""
+    found = {"server": 0.0, "postgresql": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        key = "server" if "gunicorn" in cmd and "bench.wsgi" in cmd else \
+            "postgresql" if cmd.startswith("postgres: ") and "ccus_bench" in cmd else None
+        if key:
+            found[key] += (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
 def machine() -> dict:
     def sh(cmd):
         try:
@@ -199,12 +216,15 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=500)
     p.add_argument("--workers", type=int, default=3000, help="workers on the site's roster")
     p.add_argument("--clients", type=int, default=3, help="devices posting at once")
-    p.add_argument("--server-workers", type=int, default=3, help="gunicorn worker processes")
+    p.add_argument("--server-workers", type=int, default=None,
+                   help="gunicorn worker processes (default: one per bulk device and one for the gate's live taps)")
     p.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (more than 1: gthread)")
     p.add_argument("--rate", type=float, default=50.0, help="live taps per second during the second bulk load")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = p.parse_args(argv)
+    if args.server_workers is None:
+        args.server_workers = args.clients + 1
 
     info = machine()
     today = datetime.datetime.now(TOKYO).date()
@@ -224,8 +244,14 @@ def main(argv=None) -> int:
     server = Server(url, args.port, args.server_workers, args.threads)
     try:
         print(f"run 1: {len(run1)} events, batches of {args.batch}, {args.clients} devices …", flush=True)
+        cpu0, mine0 = cpu_seconds(), time.process_time()
         seconds1, counts1 = bulk(args.port, keys[:args.clients], run1, args.batch)
+        cpu1, mine1 = cpu_seconds(), time.process_time()
         rate1 = len(run1) / seconds1
+        batches = len(run1) / args.batch
+        split = {k: (cpu1[k] - cpu0[k]) / batches * 1000 for k in cpu0}
+        split["load generator"] = (mine1 - mine0) / batches * 1000
+        print("  CPU per batch: " + ", ".join(f"{k} {v:.1f} ms" for k, v in split.items()), flush=True)
         print(f"  {rate1:,.0f} events/s ({seconds1:.1f} s) {counts1}", flush=True)
         replay_seconds, replay_counts = bulk(args.port, keys[:args.clients], run1[: 20 * args.batch], args.batch)
         print(f"  replay of {20 * args.batch}: {replay_counts}", flush=True)
@@ -288,7 +314,7 @@ Command: `python -m bench --events {args.events} --batch {args.batch} --workers 
 | | |
 |---|---|
 """ + "\n".join(f"| {k} | {v} |" for k, v in info.items()) + f"""
-| server | gunicorn --preload, {args.server_workers} workers × {args.threads} thread(s), PostgreSQL on the same machine |
+| server | gunicorn --preload, {args.server_workers} workers × {args.threads} thread(s), PostgreSQL on the same machine (fresh database, no ANALYZE before the runs) |
 | load generator | this process, same machine: {args.clients} devices posting at once, bodies serialised before timing |
 
 ## Results
@@ -297,6 +323,7 @@ Command: `python -m bench --events {args.events} --batch {args.batch} --workers 
 | run 1: {len(run1):,} events through POST /api/v1/events | **{rate1:,.0f} events/s** ({seconds1:.1f} s) | ≥ 20,000 |
 | COPY of the same {len(run1):,} rows (same unique keys and indexes) | {copy_rate:,.0f} rows/s ({copy_seconds:.1f} s) | |
 | ratio to COPY | **{ratio:.2f}** | ≥ 0.2 |
+| CPU per batch of {args.batch} in run 1 (server processes, PostgreSQL backends, load generator) | {", ".join(f"{k} {v:.1f} ms" for k, v in split.items())} | |
 | answers run 1 | {counts1} | all accepted |
 | replay of the first {20 * args.batch:,} events | {replay_counts} | all duplicate |
 | run 2: {len(run2):,} events while live taps run | {rate2:,.0f} events/s ({seconds2:.1f} s) | |

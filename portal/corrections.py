@@ -210,8 +210,12 @@ def correction_inputs(session: Session, keys, date_range) -> dict:
         if not keys:
             return {}
         days = [k[2] for k in keys]
-        stmt = stmt.where(t.c.work_date >= min(days), t.c.work_date <= max(days))
-        rows = histories.chunked(session, stmt, t.c.worker_id, sorted({k[0] for k in keys}))  # one statement text
+        sites = {k[1] for k in keys}
+        # by site and days (few requests; the ingest asks this for every batch), the keys picked out below
+        on_site = t.c.site_id.in_(sorted(s for s in sites if s is not None))
+        stmt = stmt.where(t.c.work_date >= min(days), t.c.work_date <= max(days),
+                          (on_site | t.c.site_id.is_(None)) if None in sites else on_site)
+        rows = session.execute(stmt).all()
     else:
         rows = session.execute(stmt.where(t.c.work_date >= date_range[0], t.c.work_date <= date_range[1]))
     found: dict = {}

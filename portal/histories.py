@@ -35,7 +35,7 @@ import datetime
 import os
 import weakref
 from collections import defaultdict
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select, update
@@ -138,12 +138,12 @@ def mark_order(mark: str):
 
 
 def join_marks(marks: Iterable[str]) -> str:
-    return ",".join(sorted({m for m in marks if m}, key=mark_order))
+    marks = {m for m in marks if m}
+    return marks.pop() if len(marks) == 1 else ",".join(sorted(marks, key=mark_order))
 
 
-@dataclasses.dataclass(frozen=True)
-class Tap:
-    """What a history needs of one event."""
+class Tap(NamedTuple):
+    """What a history needs of one event (a tuple: the ingest makes one per event)."""
 
     at: datetime.datetime  # aware, UTC
     kind: str
@@ -295,8 +295,13 @@ def derive(ctx: Context, worker_id: int, site_id: int | None, day: datetime.date
         inputs = [i for i in inputs if not i.pending]
     if not taps and not inputs:
         return None
-    row = dict(ctx.facts(worker_id, site_id, day) if not inputs else
-               _facts(ctx, worker_id, site_id, day, inputs, pending_only))
+    if not inputs:  # the ingest's case, once per event: taps only (their times are aware already)
+        row = dict(ctx.facts(worker_id, site_id, day))
+        row.update(methods=join_marks({t.mark for t in taps}),
+                   first_entry_at=min((t.at for t in taps if t.kind == "entry"), default=None),
+                   last_exit_at=max((t.at for t in taps if t.kind == "exit"), default=None))
+        return row
+    row = _facts(ctx, worker_id, site_id, day, inputs, pending_only)
     entries = [t.at for t in taps if t.kind == "entry"] + [i.first_entry_at for i in inputs if i.first_entry_at]
     exits = [t.at for t in taps if t.kind == "exit"] + [i.last_exit_at for i in inputs if i.last_exit_at]
     row.update(methods=join_marks([t.mark for t in taps] + [i.mark for i in inputs]),

@@ -339,6 +339,9 @@ def row_of(device: Device, v: Valid, now: datetime.datetime) -> dict:
 
 def _seen(session: Session, device: Device, now: datetime.datetime) -> None:
     """Record when the device last posted (at most once a minute: no lock contention between its batches)."""
+    seen = histories.aware(device.last_seen_at)
+    if seen is not None and seen >= now - datetime.timedelta(minutes=1):
+        return  # as loaded with the device this request: recent enough, no statement needed
     t = Device.__table__
     session.execute(update(t).where(t.c.id == device.id, (t.c.last_seen_at.is_(None)) |
                                     (t.c.last_seen_at < now - datetime.timedelta(minutes=1))).values(last_seen_at=now))

@@ -1,5 +1,6 @@
 """ingest speed (issue 4): events and histories without foreign-key triggers, composite indexes instead of the
-single-column ones a composite already covers, BRIN on the day; sites.roster_version for the ingest's roster cache.
+single-column ones a composite already covers, BRIN on the day, room on history pages for HOT updates;
+sites.roster_version for the ingest's roster cache.
 Also merges the concept branches into one line again.
 
 Revision ID: h0tpath
@@ -28,7 +29,7 @@ OLD_INDEXES = {"entry_exit_events": [("ix_entry_exit_events_device_id", ["device
                                   ("ix_work_histories_work_date", ["work_date"]),
                                   ("ix_work_histories_worker_id", ["worker_id"])]}
 NEW_INDEXES = {"entry_exit_events": [("ix_events_worker_site_day", ["worker_id", "site_id", "work_date"], None),
-                                     ("ix_events_site_day", ["site_id", "work_date"], None),
+                                     ("ix_events_site_day", ["site_id", "work_date", "worker_id"], None),
                                      ("ix_events_work_date", ["work_date"], "brin")],
                "work_histories": [("ix_histories_site_day", ["site_id", "work_date"], None),
                                   ("ix_histories_employer_day", ["employer_id", "work_date"], None),
@@ -52,9 +53,13 @@ def upgrade() -> None:
             op.create_index(name, table, cols, postgresql_using=using)
     with op.batch_alter_table("sites") as b:
         b.add_column(sa.Column("roster_version", sa.Integer(), nullable=False, server_default="0"))
+    if op.get_bind().dialect.name == "postgresql":  # HOT updates of a day's row (see portal.models.histories)
+        op.execute("ALTER TABLE work_histories SET (fillfactor = 70)")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE work_histories RESET (fillfactor)")
     with op.batch_alter_table("sites") as b:
         b.drop_column("roster_version")
     for table in FKS:

@@ -24,7 +24,7 @@ class EntryExitEvent(Model):
     __tablename__ = "entry_exit_events"
     __table_args__ = (UniqueConstraint("device_id", "device_event_id", name="uq_event_idempotency"),
                       Index("ix_events_worker_site_day", "worker_id", "site_id", "work_date"),  # ingest, histories
-                      Index("ix_events_site_day", "site_id", "work_date"),  # site board, prime's scope
+                      Index("ix_events_site_day", "site_id", "work_date", "worker_id"),  # site board, prime's scope
                       # months (rebuild): events arrive in time order, so a BRIN index is enough and costs little
                       Index("ix_events_work_date", "work_date", postgresql_using="brin"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -29,7 +29,10 @@ class WorkHistory(Model):
     __table_args__ = (UniqueConstraint("worker_id", "site_id", "work_date", name="uq_history_day"),  # and by worker
                       Index("ix_histories_site_day", "site_id", "work_date"),  # site lists, prime's scope
                       Index("ix_histories_employer_day", "employer_id", "work_date"),  # employer's monthly list
-                      Index("ix_histories_work_date", "work_date", postgresql_using="brin"))  # months
+                      Index("ix_histories_work_date", "work_date", postgresql_using="brin"),  # months
+                      # room on each page: the exit's update of the entry's row stays on its page (a HOT update,
+                      # no new index entries), since it changes no indexed column
+                      {"postgresql_with": {"fillfactor": 70}})
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker_id: Mapped[int] = mapped_column(Integer, nullable=False)
     site_id: Mapped[Optional[int]] = mapped_column(Integer)
