@@ -1,10 +1,5 @@
-"""The portal as gunicorn serves it in the benchmark (configuration from CCUS_* environment variables). Loaded
-once in the master (--preload: FAB's permission sync runs once, not racing in every worker); the connections it
-opened are dropped so that each forked worker opens its own."""
-from portal import create_app
-from portal.db import db
+"""The portal as gunicorn serves it in the benchmark: portal.wsgi's production set-up, rate limits off (the
+benchmark's few devices post far more often than a site's devices would)."""
+from portal.wsgi import serve
 
-app = create_app({"RATELIMIT_ENABLED": False})
-with app.app_context():
-    db.session.remove()
-    db.engine.dispose()
+app = serve({"RATELIMIT_ENABLED": False})

@@ -76,7 +76,7 @@ class Limits:
                    max_age=datetime.timedelta(days=int(config.get("CCUS_INGEST_MAX_AGE_DAYS", 92))))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Valid:
     """A validated event, ready to store."""
 
@@ -254,6 +254,16 @@ def ingest(session: Session, device: Device, events: Any, *, plugins=None, crede
     if commit and plugins is not None:
         notify(session, plugins, stored_ids)
     return Outcome(results, stored_ids)
+
+
+def ingest_for_app(app, session: Session, device: Device, events: Any, *,
+                   now: datetime.datetime | None = None) -> Outcome:
+    """:func:`ingest` with what the app configures (its plugin manager, credential keys and limits): the call of
+    every device route, the core's POST /api/v1/events and the plugins' own."""
+    from portal.credentials import keys_from_config
+
+    return ingest(session, device, events, plugins=app.extensions["ccus_plugins"],
+                  credential_keys=keys_from_config(app.config), limits=Limits.from_config(app.config), now=now)
 
 
 def _ingest_once(session, device, events, plugins, credential_keys, types, limits, now, commit):

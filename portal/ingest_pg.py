@@ -25,7 +25,7 @@ from collections import defaultdict
 from sqlalchemy.orm import Session
 
 from portal import histories
-from portal.histories import MARK_ORDER, Context, Tap, is_night, night_end
+from portal.histories import MARK_ORDER, Tap, is_night, night_end
 
 # The batch travels as one JSON parameter (json_to_recordset): psycopg dumps binary arrays element by element
 # in Python, which cost more than the statement itself; json.dumps of the rows is one C call.

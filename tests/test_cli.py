@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -83,6 +84,19 @@ def free_port() -> int:
 
 
 @pytest.mark.skipif(bool(os.environ.get("CCUS_TEST_DATABASE_URL")), reason="the first-start demo is the SQLite path")
+def assert_login_page(proc, port: int, seconds: int) -> None:
+    """Wait for the server ``proc`` started to answer with its login page."""
+    deadline, body = time.time() + seconds, ""
+    while time.time() < deadline:
+        try:
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).read().decode()
+            break
+        except OSError:
+            assert proc.poll() is None, proc.stdout.read()[-2000:]
+            time.sleep(0.5)
+    assert "ログイン" in body or "login" in body.lower()
+
+
 def test_run_seeds_a_demo_on_first_start(tmp_path):
     port = free_port()
     env = {**os.environ, "CCUS_INSTANCE": str(tmp_path / "instance")}
@@ -90,15 +104,7 @@ def test_run_seeds_a_demo_on_first_start(tmp_path):
     proc = subprocess.Popen([CCUS, "run", "--port", str(port)], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline, body = time.time() + 240, ""
-        while time.time() < deadline:
-            try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).read().decode()
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read()[-2000:]
-                time.sleep(1)
-        assert "ログイン" in body or "login" in body.lower()
+        assert_login_page(proc, port, seconds=240)
         assert (tmp_path / "instance" / "ccus.db").exists()
     finally:
         proc.terminate()
@@ -111,3 +117,24 @@ def test_run_seeds_a_demo_on_first_start(tmp_path):
         assert c.execute(text("select count(*) from employers")).scalar() == 20
         assert c.execute(text("select count(*) from sites")).scalar() == 5
     engine.dispose()
+
+
+def test_the_production_server_starts_with_gunicorn(tmp_path, database):
+    """README's production command: gunicorn --preload 'portal.wsgi:serve()' over a migrated database."""
+    instance = tmp_path / "instance"
+    run(["migrate"], instance, db_env(database))
+    port = free_port()
+    env = {**os.environ, "CCUS_INSTANCE": str(instance), **db_env(database)}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "-w", "2", "-b", f"127.0.0.1:{port}",
+                             "portal.wsgi:serve()"], env=env, cwd=Path(__file__).resolve().parent.parent,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert_login_page(proc, port, seconds=120)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/events", data=b'{"events": []}',
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:  # served by a forked worker: no key, no entry
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401 and json.load(refused.value)["code"] == "invalid_device_key"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

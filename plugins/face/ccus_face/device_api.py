@@ -70,8 +70,7 @@ def post_event():
         event["worker_id"] = worker.worker_id
     else:  # not counted, without a worker; the core keeps only a keyed hash of this token
         event["credential"] = "unrecognised:" + hashlib.sha256(photo).hexdigest()
-    [result] = ingest.ingest(session, device, [event], plugins=current_app.extensions["ccus_plugins"],
-                             credential_keys=keys, limits=limits, now=now).results
+    [result] = ingest.ingest_for_app(current_app, session, device, [event], now=now).results
     body = {**result, "recognised": worker is not None}
     if worker is not None:
         body.update(worker_id=worker.worker_id, name=worker.name)

@@ -58,9 +58,7 @@ def call():
     # toggle reads only this worker's events on this device's site.
     with using_scope(session, ALL):
         outcome, event = calls.event_for(session, keys, device, received)
-    [result] = ingest.ingest(session, device, [event], plugins=current_app.extensions["ccus_plugins"],
-                             credential_keys=keys, limits=ingest.Limits.from_config(current_app.config),
-                             now=received.at).results
+    [result] = ingest.ingest_for_app(current_app, session, device, [event], now=received.at).results
     message = calls.SAY[outcome if result["result"] in ("accepted", "duplicate") else "rejected"]
     return Response(calls.answer_xml(message), mimetype="text/xml")
 

@@ -79,9 +79,6 @@ class ScanView(BaseView):
     @expose("/<int:device_id>/<token>", methods=["GET", "POST"])
     @has_access
     def scan(self, device_id: int, token: str):
-        from portal import ingest
-        from portal.credentials import keys_from_config
-
         worker = self._worker()
         device, site_name, _site_code = self._device(device_id)
         key, period = tokens.qr_key(current_app.config), setting(device, "period")
@@ -94,10 +91,8 @@ class ScanView(BaseView):
             return self.render_template("ccus_qr/scan.html", **page)
         kind = request.form.get("kind", "")
         try:
-            result = site_qr.record_scan(
-                self.appbuilder.session, device, worker.worker_id, token, kind, key=key, period=period,
-                plugins=current_app.extensions["ccus_plugins"], credential_keys=keys_from_config(current_app.config),
-                limits=ingest.Limits.from_config(current_app.config))
+            result = site_qr.record_scan(current_app, self.appbuilder.session, device, worker.worker_id, token, kind,
+                                         key=key, period=period)
         except DomainError as e:
             return self.render_template("ccus_qr/scan.html", expired=e.message, **page), e.status
         label = site_qr.KINDS[kind]

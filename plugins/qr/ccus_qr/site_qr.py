@@ -45,13 +45,12 @@ def scan_event(key: bytes, device, site_code: str, worker_code: str, token: str,
             "kind": kind, "time": moment.isoformat(timespec="seconds"), "method": METHOD, "extras": {}}
 
 
-def record_scan(session, device, worker_code: str, token: str, kind: str, *, key: bytes, period: int, plugins,
-                credential_keys, limits, now: float | None = None) -> dict:
-    """Check the scan and record it through the core ingest as the kiosk device's event; returns the core's
-    result for it ({"event_id", "result", "code"?, "message"?})."""
+def record_scan(app, session, device, worker_code: str, token: str, kind: str, *, key: bytes, period: int,
+                now: float | None = None) -> dict:
+    """Check the scan and record it through the core ingest (with ``app``'s plugins, keys and limits) as the
+    kiosk device's event; returns the core's result for it ({"event_id", "result", "code"?, "message"?})."""
     from portal import ingest
 
     event = scan_event(key, device, device.site.site_id, worker_code, token, kind, period, now)
-    [result] = ingest.ingest(session, device, [event], plugins=plugins, credential_keys=credential_keys,
-                             limits=limits).results
+    [result] = ingest.ingest_for_app(app, session, device, [event]).results
     return result
