@@ -495,6 +495,10 @@ def recompute(session: Session, keys: Iterable[Key], *, neighbours: bool = True)
         wanted.add((w, s, d))
         if s is not None and neighbours:
             wanted |= {(w, s, d - one), (w, s, d + one)}
+    if wanted and session.get_bind().dialect.name == "postgresql":
+        from portal import ingest_pg
+
+        ingest_pg.lock_days(session, [(w, d) for w, _s, d in wanted])  # before reading the events
     derived = derive_keys(session, wanted)
     existing = _existing(session, wanted)
     return _apply(session, {k: v for k, v in derived.items()}, existing)

@@ -25,7 +25,7 @@ from collections import defaultdict
 from sqlalchemy.orm import Session
 
 from portal import histories
-from portal.histories import MARK_ORDER, Tap, is_night, night_end
+from portal.histories import MARK_ORDER, Tap, night_end
 
 # The batch travels as one JSON parameter (json_to_recordset): psycopg dumps binary arrays element by element
 # in Python, which cost more than the statement itself; json.dumps of the rows is one C call.
@@ -43,8 +43,7 @@ RETURNING device_event_id, id, worker_id
 """
 
 LOCK_DAYS = """
-SELECT pg_advisory_xact_lock(k.w, k.d) FROM (
-  SELECT DISTINCT w, d FROM json_to_recordset(%(keys)s::json) AS u(w int, d int) ORDER BY w, d) AS k
+SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT k FROM unnest(%(keys)s::bigint[]) AS u(k) ORDER BY k) AS s
 """
 
 # Taps already stored in the night window that opens the next day: the new taps may move them (see histories).
@@ -99,6 +98,18 @@ INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES = (
     Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES))
 
 
+def lock_keys(days) -> str:
+    """(worker pk, day) pairs as one bigint each, in a PostgreSQL array literal (parsed by the server in C)."""
+    return "{" + ",".join(str((w << 20) | d.toordinal()) for w, d in days) + "}"
+
+
+def lock_days(session: Session, days) -> None:
+    """Take the (worker, day) locks of the ingest for ``days``, in order (portal.histories.recompute: a recompute
+    and a concurrent batch of the same worker and day then queue instead of overwriting each other)."""
+    cur = session.connection().connection.driver_connection.cursor()
+    LOCK_DAYS.run(cur, {"keys": lock_keys(sorted(set(days)))})
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -125,12 +136,11 @@ def store(session: Session, device, valid: list, now: datetime.datetime, roster_
 def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime, roster_version: int) -> None:
     one = datetime.timedelta(days=1)
     taps: dict = defaultdict(list)  # (worker, calendar day) → taps
+    full: set = set()
     for v in new:
         taps[(v.worker_id, v.work_date)].append(Tap(v.occurred_at, v.kind, v.method))
-    full: set = set()
-    for (w, day), day_taps in taps.items():
-        if any(is_night(t.at) for t in day_taps):
-            full |= {(w, day - one), (w, day)}
+        if v.night:
+            full |= {(v.worker_id, v.work_date - one), (v.worker_id, v.work_date)}
     keys = sorted(taps)
     night_ends = {d: night_end(d + one).isoformat() for d in {d for _w, d in keys}}  # a batch spans a day or two
     NEXT_NIGHTS.run(cur, {"site": site_id, "keys": json.dumps(
@@ -140,7 +150,7 @@ def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime,
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
     locked = sorted(set(keys) | full)
-    LOCK_DAYS.run(cur, {"keys": json.dumps([{"w": w, "d": d.toordinal()} for w, d in locked])})
+    LOCK_DAYS.run(cur, {"keys": lock_keys(locked)})
     simple = [k for k in keys if k not in full]
     if simple:
         ctx = histories.site_roster(session, site_id, roster_version, {w for w, _d in simple})
