@@ -29,6 +29,7 @@ Other modules contribute day inputs with :func:`register_day_inputs` (see :class
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import datetime
@@ -180,6 +181,7 @@ class Context:
         worker_ids, site_ids = sorted(set(worker_ids)), sorted({s for s in site_ids if s is not None})
         self.worker_ids = frozenset(worker_ids)
         self._facts: dict = {}
+        self._bounds: dict = {}
         st, lt, rt = Site.__table__, StructureLink.__table__, SiteWorkerRegistration.__table__
         at, wq, qt = Affiliation.__table__, WorkerQualification.__table__, Qualification.__table__
         self.sites = {r.id: r for r in chunked(session, select(
@@ -212,14 +214,32 @@ class Context:
             self.qualifications[r.worker_id].append(r)
 
     def facts(self, worker_id: int, site_id: int | None, day: datetime.date) -> dict:
-        """_facts of a day without day inputs, remembered: a site's entries and exits ask for the same day twice."""
-        key = (worker_id, site_id, day)
+        """_facts of a day without day inputs, remembered for the stretch of days around ``day`` in which none of
+        the worker's periods (roster rows, affiliations, qualifications, the site's 蓄積期間) begins or ends: the
+        facts are the same on every day of it, and a site's taps ask for the same stretch again and again."""
+        bounds = self._bounds.get((worker_id, site_id))
+        if bounds is None:
+            bounds = self._bounds[(worker_id, site_id)] = self._period_bounds(worker_id, site_id)
+        key = (worker_id, site_id, bisect.bisect_right(bounds, day))
         found = self._facts.get(key)
         if found is None:
             if len(self._facts) >= 100_000:  # bounded: a long-running ingest process keeps its site's Context
                 self._facts.clear()
             found = self._facts[key] = _facts(self, worker_id, site_id, day, [], False)
         return found
+
+    def _period_bounds(self, worker_id: int, site_id: int | None) -> list[datetime.date]:
+        """The days on which something _facts reads for this worker and site changes (a period's first day, the
+        day after its last, the day a qualification was obtained), in order."""
+        days: set = set()
+        site = self.sites.get(site_id)
+        periods = [(r.start_date, r.end_date) for r in self.registrations.get((worker_id, site_id), ())]
+        periods += [(a.started_on, a.ended_on) for a in self.affiliations.get(worker_id, ())]
+        periods += [(q.obtained_on, None) for q in self.qualifications.get(worker_id, ())]
+        periods += [(site.accumulation_start, site.accumulation_end)] if site is not None else []
+        for start, end in periods:
+            days.update(d for d in (start, end and end + datetime.timedelta(days=1)) if d is not None)
+        return sorted(days)
 
     def registration(self, worker_id: int, site_id: int, day: datetime.date):
         active = [r for r in self.registrations.get((worker_id, site_id), ())
@@ -261,7 +281,7 @@ def site_roster(session: Session, site_id: int, roster_version: int, worker_ids:
         return ctx
     extra = Context(session, others, [site_id])
     merged = copy.copy(ctx)
-    merged._facts = {}  # facts of the others must not outlive this call
+    merged._facts, merged._bounds = {}, {}  # facts of the others must not outlive this call
     merged.affiliations = {**ctx.affiliations, **extra.affiliations}
     merged.qualifications = {**ctx.qualifications, **extra.qualifications}
     return merged

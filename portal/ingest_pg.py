@@ -25,7 +25,7 @@ from collections import defaultdict
 from sqlalchemy.orm import Session
 
 from portal import histories
-from portal.histories import MARK_ORDER, Tap, night_end
+from portal.histories import MARK_ORDER, Tap
 
 # The batch travels as one JSON parameter (json_to_recordset): psycopg dumps binary arrays element by element
 # in Python, which cost more than the statement itself; json.dumps of the rows is one C call.
@@ -43,16 +43,19 @@ RETURNING device_event_id, id, worker_id
 """
 
 LOCK_DAYS = """
-SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT k FROM unnest(%(keys)s::bigint[]) AS u(k) ORDER BY k) AS s
+SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(%(keys)s::bigint[]) AS u(k) ORDER BY k) AS s
 """
 
 # Taps already stored in the night window that opens the next day: the new taps may move them (see histories).
 # A probe per key (LATERAL … LIMIT 1), whatever the statistics say: a new site's events table looks tiny to the
 # planner, which then hashes every event of the site for each batch (about 90 ms at 200,000 events).
 NEXT_NIGHTS = """
-SELECT u.w, u.d FROM json_to_recordset(%(keys)s::json) AS u(w int, d date, hi timestamptz)
-CROSS JOIN LATERAL (SELECT 1 FROM entry_exit_events e WHERE e.worker_id = u.w AND e.site_id = %(site)s
-                    AND e.work_date = u.d + 1 AND e.occurred_at < u.hi LIMIT 1) AS found
+SELECT u.k FROM unnest(%(keys)s::bigint[]) AS u(k)
+CROSS JOIN LATERAL (SELECT 1 FROM entry_exit_events e WHERE e.worker_id = (u.k >> 20)::int AND e.site_id = %(site)s
+                    AND e.work_date = DATE '0001-01-01' + (u.k & 1048575)::int
+                    AND e.occurred_at < (DATE '0001-01-01' + (u.k & 1048575)::int + %(cutoff)s::interval)
+                                        AT TIME ZONE 'Asia/Tokyo'
+                    LIMIT 1) AS found
 """
 
 UPSERT_HISTORIES = """
@@ -98,16 +101,20 @@ INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES = (
     Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES))
 
 
-def lock_keys(days) -> str:
-    """(worker pk, day) pairs as one bigint each, in a PostgreSQL array literal (parsed by the server in C)."""
-    return "{" + ",".join(str((w << 20) | d.toordinal()) for w, d in days) + "}"
+DAY_BITS, DAY_MASK = 20, (1 << 20) - 1  # a day's ordinal (about 740,000 now) fits in 20 bits
+
+
+def day_keys(days) -> str:
+    """(worker pk, day) pairs as one bigint each (worker << 20 | day's ordinal), in a PostgreSQL array literal: the
+    server parses it in C (the statements above take it apart again: date '0001-01-01' has ordinal 1)."""
+    return "{" + ",".join(str((w << DAY_BITS) | d.toordinal()) for w, d in days) + "}"
 
 
 def lock_days(session: Session, days) -> None:
     """Take the (worker, day) locks of the ingest for ``days``, in order (portal.histories.recompute: a recompute
     and a concurrent batch of the same worker and day then queue instead of overwriting each other)."""
     cur = session.connection().connection.driver_connection.cursor()
-    LOCK_DAYS.run(cur, {"keys": lock_keys(sorted(set(days)))})
+    LOCK_DAYS.run(cur, {"keys": day_keys(sorted(set(days)))})
 
 
 def _iso(value) -> str | None:
@@ -142,15 +149,14 @@ def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime,
         if v.night:
             full |= {(v.worker_id, v.work_date - one), (v.worker_id, v.work_date)}
     keys = sorted(taps)
-    night_ends = {d: night_end(d + one).isoformat() for d in {d for _w, d in keys}}  # a batch spans a day or two
-    NEXT_NIGHTS.run(cur, {"site": site_id, "keys": json.dumps(
-        [{"w": w, "d": d.isoformat(), "hi": night_ends[d]} for w, d in keys])})
-    for w, day in cur.fetchall():
+    NEXT_NIGHTS.run(cur, {"site": site_id, "keys": day_keys(keys), "cutoff": f"{histories.NIGHT_CUTOFF_HOUR} hours"})
+    for (k,) in cur.fetchall():
+        w, day = k >> DAY_BITS, datetime.date.fromordinal(k & DAY_MASK)
         full |= {(w, day), (w, day + one)}
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
     locked = sorted(set(keys) | full)
-    LOCK_DAYS.run(cur, {"keys": lock_keys(locked)})
+    LOCK_DAYS.run(cur, {"keys": day_keys(locked)})
     simple = [k for k in keys if k not in full]
     if simple:
         ctx = histories.site_roster(session, site_id, roster_version, {w for w, _d in simple})

@@ -82,3 +82,25 @@ def test_the_site_roster_copy_derives_what_the_database_says_until_its_version_m
         assert _derived(again, registered, s, day)["position"] == "一般"
         assert histories.site_roster(session, s, version + 1, [registered]) is again
         session.rollback()
+
+
+def test_remembered_facts_equal_the_facts_of_every_day(demo_app):
+    """Context.facts remembers a day's facts for the stretch in which no period of the worker begins or ends: on
+    every day of two years, for every worker of the demo's sites, it gives what _facts computes for that day."""
+    import datetime
+
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        session = db.session
+        rt = SiteWorkerRegistration.__table__
+        pairs = session.execute(select(rt.c.worker_id, rt.c.site_id).distinct()).all()
+        ctx = histories.Context(session, {w for w, _s in pairs}, {s for _w, s in pairs})
+        # a change on some days: a roster row ending, an affiliation ending, a qualification obtained
+        first = datetime.date.today() - datetime.timedelta(days=500)
+        days = [first + datetime.timedelta(days=n) for n in range(0, 730, 3)]
+        checked = 0
+        for w, s in pairs[::7]:
+            for day in days:
+                assert ctx.facts(w, s, day) == histories._facts(ctx, w, s, day, [], False), (w, s, day)
+                checked += 1
+        bounded = [b for b in ctx._bounds.values() if b]
+        assert checked > 1000 and bounded  # periods exist, so the stretches are really tested
