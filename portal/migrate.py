@@ -17,7 +17,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "heads") -> None:
-    # "heads": concepts added later branch from the initial revision; independent branches all apply.
+    # "heads": every branch of the history applies (h0tpath merged the concept branches into one line).
     command.upgrade(alembic_config(url), revision)
 
 
