@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -41,9 +42,23 @@ class Outbox:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.db.execute("pragma journal_mode=wal")
+        self._wal()
         self.db.execute("pragma synchronous=full")  # a tap acknowledged is on disk, even through a power cut
         self.db.executescript(SCHEMA)
+
+    def _wal(self) -> None:
+        """Write-ahead log (readers and the writer do not block each other); set once, kept by the file. Switching
+        needs the file to itself and SQLite does not wait for that (its busy timeout does not apply): the reader
+        and sender threads open the file at the same moment on start, so try again for a while."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if self.db.execute("pragma journal_mode=wal").fetchone()[0] == "wal":
+                    return
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()
