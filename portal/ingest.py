@@ -198,9 +198,8 @@ class Batch:
         if extras is not None and (not isinstance(extras, dict) or
                                    len(json.dumps(extras, ensure_ascii=False).encode()) > MAX_EXTRAS_BYTES):
             raise _reject("invalid_extras")
-        local = at.astimezone(histories.TOKYO)
-        return Valid(index, str(event_id), site_id, kind, at, local.date(), mark, extras or None,
-                     worker_code=worker_code, credential=credential, night=local.hour < histories.NIGHT_CUTOFF_HOUR)
+        return Valid(index, str(event_id), site_id, kind, at, histories.calendar_day(at), mark, extras or None,
+                     worker_code=worker_code, credential=credential, night=histories.is_night(at))
 
     def resolve_credentials(self, valid: list[Valid], pm, credential_keys) -> None:
         """A credential a plugin resolves becomes its worker's 14-digit ID; an unresolved one is kept hashed."""

@@ -4,7 +4,8 @@ Scope (reviewed): statements on the tables, not filtered by row-level scope. Eve
 device's own site (checked by portal.ingest before this runs); history rows are keyed on the workers and days
 of the events just stored. What decided the speed (issue 4, measured on this machine):
 - events: one INSERT … SELECT FROM json_to_recordset(batch) ON CONFLICT DO NOTHING RETURNING per batch (a
-  statement per event is about 26 times slower), worker pks resolved by a join in the same statement;
+  statement per event is about 26 times slower), worker pks looked up in the same statement (a probe per
+  event: a join may hash the whole worker table when its statistics are old);
 - histories: the new events folded per worker and day in Python first (ON CONFLICT DO UPDATE cannot touch a row
   twice in one statement), then one upsert that merges first entry (LEAST), last exit (GREATEST) and the method
   marks into the stored row, so it never has to read the day's events back; what the roster says comes from a
