@@ -1,0 +1,27 @@
+"""The portal's clock: every "today" and every work day is a date in Asia/Tokyo, whatever the server's own time
+zone (production servers usually run in UTC, where 00:00–09:00 Tokyo is still yesterday). Times are stored in
+UTC and shown in Tokyo time."""
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+UTC = datetime.timezone.utc
+
+
+def now() -> datetime.datetime:
+    """The current time, aware (UTC)."""
+    return datetime.datetime.now(UTC)
+
+
+def tokyo_today() -> datetime.date:
+    """Today's date in Tokyo: use this, never ``datetime.date.today()``."""
+    return datetime.datetime.now(TOKYO).date()
+
+
+def tokyo_date(at: datetime.datetime) -> datetime.date:
+    """The Tokyo calendar date of a moment (a naive value is UTC, as SQLite returns it)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(TOKYO).date()
