@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 
+from babel.messages.mofile import read_mo
 from flask_babel import get_babel
 
 from portal import i18n
@@ -19,11 +20,35 @@ def _languages():
     return sorted(p.name for p in i18n.TRANSLATIONS.iterdir() if (p / "LC_MESSAGES").is_dir())
 
 
+def _translations(catalog) -> dict:
+    """msgid → translation of every real message (the header entry, msgid "", is the compiler's own)."""
+    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+
+
 def test_committed_mo_is_compiled_from_the_po():
+    """The .mo the portal loads holds exactly the .po's translations. Compared message by message, not byte for
+    byte: the header names the Babel version that compiled it, which changes with every Babel release."""
     assert "en" in _languages()
     for lang in _languages():
-        committed = i18n.po_path(lang).with_suffix(".mo").read_bytes()
-        assert i18n.compiled(i18n.read_catalogue(lang)) == committed, f"{lang}: run python -m portal.i18n"
+        with i18n.po_path(lang).with_suffix(".mo").open("rb") as f:
+            committed = _translations(read_mo(f))
+        expected = _translations(i18n.read_catalogue(lang))
+        assert expected, f"{lang}: the .po has no translations"
+        assert committed == expected, f"{lang}: run python -m portal.i18n"
+
+
+def test_catalogue_comparison_sees_a_changed_translation(tmp_path):
+    """The check above fails when a translation differs (and not when only the header does)."""
+    catalog = i18n.read_catalogue("en")
+    some = next(m for m in catalog if m.id and m.string)
+    some.string += " (changed)"
+    catalog.header_comment = "# another compiler"
+    with (tmp_path / "x.mo").open("wb") as f:
+        f.write(i18n.compiled(catalog))
+    with (tmp_path / "x.mo").open("rb") as f:
+        changed = _translations(read_mo(f))
+    assert changed != _translations(i18n.read_catalogue("en"))
+    assert changed[some.id].endswith(" (changed)")
 
 
 def test_every_label_title_and_menu_has_an_english_translation(app):
