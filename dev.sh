@@ -5,11 +5,17 @@
 #   ./dev.sh test-postgres  run the database tests again on PostgreSQL (a local server; started if none answers)
 #   ./dev.sh bench          run the benchmarks (bench/), results written to bench/results/
 #   ./dev.sh setup          only install
+#   ./dev.sh test-latest    the whole suite (SQLite and PostgreSQL) against the newest versions pyproject allows
+#   ./dev.sh lock           the same, then write those versions to constraints.txt when every test passed
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
-VENV="$ROOT/.venv"
+VENV=${CCUS_VENV:-$ROOT/.venv}
 PY=${PYTHON:-python3.11}
+# constraints.txt pins every package version the whole suite passed with: installs are the same on every machine
+# until someone refreshes it (./dev.sh lock). CCUS_UNLOCKED=1 installs the newest versions the ranges allow instead.
+LOCK="$ROOT/constraints.txt"
+UNLOCKED=${CCUS_UNLOCKED:-}
 
 # Debian packages: the browser for the browser tests, PC/SC for the card reader, Japanese fonts for PDFs,
 # poppler to read PDFs back, the Python venv module.
@@ -35,21 +41,43 @@ setup() {
   "$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
   need_apt
   local stamp="$VENV/.installed"
-  local inputs
-  inputs=$(cat pyproject.toml plugins/*/pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+  local inputs pin=()
+  [ -n "$UNLOCKED" ] || pin=(-c "$LOCK")
+  inputs=$( (cat pyproject.toml plugins/*/pyproject.toml; [ -n "$UNLOCKED" ] && echo unlocked || cat "$LOCK") 2>/dev/null \
+           | sha256sum | cut -c1-16)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then return; fi
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip 'setuptools<82' wheel
-  "$VENV/bin/pip" install -q -e ".[test]"
+  "$VENV/bin/pip" install -q --upgrade "${pin[@]}" pip 'setuptools<82' wheel
+  "$VENV/bin/pip" install -q "${pin[@]}" -e ".[test]"
   # face_recognition: dlib from the prebuilt dlib-bin wheel (compiling dlib takes ten minutes), then
   # face_recognition itself without its dlib dependency.
-  "$VENV/bin/pip" install -q dlib-bin face-recognition-models
-  "$VENV/bin/pip" install -q --no-deps face_recognition
+  "$VENV/bin/pip" install -q "${pin[@]}" dlib-bin face-recognition-models
+  "$VENV/bin/pip" install -q "${pin[@]}" --no-deps face_recognition
   # each plugin with the dependencies its pyproject lists (face_recognition, installed above, is not among them)
   for p in plugins/*/; do
-    [ -f "$p/pyproject.toml" ] && "$VENV/bin/pip" install -q -e "$p"
+    [ -f "$p/pyproject.toml" ] && "$VENV/bin/pip" install -q "${pin[@]}" -e "$p"
   done
   echo "$inputs" > "$stamp"
+}
+
+# Every installed distribution but the project's own packages (editable), pip and setuptools included.
+freeze() {
+  "$VENV/bin/pip" freeze --all --exclude-editable | grep -v '^-e ' | LC_ALL=C sort -f
+}
+
+# The whole suite against the newest versions the ranges allow, in a venv of its own (.venv-latest): the weekly
+# CI run (.ci/weekly) and the first half of ./dev.sh lock.
+test_latest() {
+  VENV=${CCUS_VENV:-$ROOT/.venv-latest}
+  UNLOCKED=1
+  rm -rf "$VENV"
+  setup
+  ensure_redis
+  ensure_postgres
+  ensure_test_database
+  CCUS_UNLOCKED=1 "$VENV/bin/pytest" -p no:cacheprovider
+  CCUS_UNLOCKED=1 CCUS_TEST_DATABASE_URL=${CCUS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/ccus_test} \
+    "$VENV/bin/pytest" -p no:cacheprovider -m "not browser"
 }
 
 ensure_redis() {
@@ -75,6 +103,11 @@ ensure_postgres() {
   echo "PostgreSQL did not start" >&2; exit 1
 }
 
+ensure_test_database() {
+  psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname = 'ccus_test'" | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -c "create database ccus_test"
+}
+
 cmd=${1:-help}; shift || true
 case "$cmd" in
   setup) setup ;;
@@ -89,13 +122,20 @@ case "$cmd" in
     setup
     ensure_redis
     ensure_postgres
-    psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname = 'ccus_test'" | grep -q 1 \
-      || psql -h 127.0.0.1 -U postgres -c "create database ccus_test"
+    ensure_test_database
     CCUS_TEST_DATABASE_URL=${CCUS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/ccus_test} \
       exec "$VENV/bin/pytest" -m "not browser" "$@" ;;
   bench)
     setup
     ensure_postgres
     exec "$VENV/bin/python" -m bench "$@" ;;
-  *) sed -n '2,8p' "$0"; exit 2 ;;
+  test-latest) test_latest ;;
+  lock)
+    test_latest
+    { echo "# Every package version the whole suite passed with (./dev.sh lock wrote it on $(date -u +%F), Python"
+      echo "# $("$VENV/bin/python" -c 'import platform; print(platform.python_version(), platform.machine())')). dev.sh installs with -c constraints.txt; pyproject.toml keeps the ranges."
+      freeze; } > "$LOCK"
+    echo "constraints.txt written: $(grep -vc '^#' "$LOCK") packages" ;;
+  freeze) freeze ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
 esac
