@@ -75,9 +75,9 @@ test_latest() {
   ensure_redis
   ensure_postgres
   ensure_test_database
-  CCUS_UNLOCKED=1 "$VENV/bin/pytest" -p no:cacheprovider
+  CCUS_UNLOCKED=1 "$VENV/bin/pytest" -p no:cacheprovider "$@"
   CCUS_UNLOCKED=1 CCUS_TEST_DATABASE_URL=${CCUS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/ccus_test} \
-    "$VENV/bin/pytest" -p no:cacheprovider -m "not browser"
+    "$VENV/bin/pytest" -p no:cacheprovider -m "not browser" "$@"
 }
 
 ensure_redis() {
@@ -129,8 +129,9 @@ case "$cmd" in
     setup
     ensure_postgres
     exec "$VENV/bin/python" -m bench "$@" ;;
-  test-latest) test_latest ;;
+  test-latest) test_latest "$@" ;;
   lock)
+    [ $# -eq 0 ] || { echo "./dev.sh lock runs the whole suite: it takes no arguments" >&2; exit 2; }
     test_latest
     { echo "# Every package version the whole suite passed with (./dev.sh lock wrote it on $(date -u +%F), Python"
       echo "# $("$VENV/bin/python" -c 'import platform; print(platform.python_version(), platform.machine())')). dev.sh installs with -c constraints.txt; pyproject.toml keeps the ranges."
