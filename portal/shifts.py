@@ -71,7 +71,7 @@ def check_max_shift_hours(value) -> None:
     low, high = MAX_SHIFT_HOURS_RANGE
     if value is None or isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise DomainError("invalid_max_shift_hours",
-                          f"最長勤務時間（夜間工事）は{low}〜{high}時間の整数で入力してください。", 400)
+                          f"最長勤務時間(夜間工事)は{low}〜{high}時間の整数で入力してください。")
 
 
 def _ordered(taps: Iterable) -> list:
