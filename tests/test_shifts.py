@@ -236,17 +236,25 @@ def test_the_sites_max_shift_hours_through_the_rest_api_change_the_days(demo_app
     client, headers = _admin_api(demo_app)
     site = site_pk(demo_app, SITE_A)
     assert client.get(f"/api/v1/sites/{site}", headers=headers).get_json()["result"]["max_shift_hours"] == 16
+    worker, day = quiet_worker(demo_app), recent_day(2)
+    _send_one_by_one(demo_app, [_tap(worker, day, 20), _tap(worker, day + ONE, 5, kind="exit")], False)
+    one_night = {day: (f"{day:%m-%d} 20:00", f"{day + ONE:%m-%d} 05:00")}
+    assert _days(demo_app, worker) == one_night
     for bad, code in ((0, "invalid_max_shift_hours"), (24, "invalid_max_shift_hours"), ("夜", "validation_error")):
         r = client.put(f"/api/v1/sites/{site}", headers=headers, json={"max_shift_hours": bad})
         assert r.status_code == 422 and r.get_json()["code"] == code, r.get_json()
     assert client.get(f"/api/v1/sites/{site}", headers=headers).get_json()["result"]["max_shift_hours"] == 16
+    assert _days(demo_app, worker) == one_night
+    # 8 hours: the 9-hour night is longer than this site's shift; the stored days follow at once
     r = client.put(f"/api/v1/sites/{site}", headers=headers, json={"max_shift_hours": 8})
     assert r.status_code == 200, r.get_data(as_text=True)
     assert client.get(f"/api/v1/sites/{site}", headers=headers).get_json()["result"]["max_shift_hours"] == 8
-    worker, day = quiet_worker(demo_app), recent_day(2)
-    _send_one_by_one(demo_app, [_tap(worker, day, 20), _tap(worker, day + ONE, 5, kind="exit")], False)
-    assert _days(demo_app, worker) == {day: (f"{day:%m-%d} 20:00", None),  # 9 hours: longer than this site's shift
-                                       day + ONE: (None, f"{day + ONE:%m-%d} 05:00")}
+    assert _days(demo_app, worker) == {day: (f"{day:%m-%d} 20:00", None), day + ONE: (None, f"{day + ONE:%m-%d} 05:00")}
+    later = recent_day(1)
+    _send_one_by_one(demo_app, [_tap(worker, later, 20), _tap(worker, later + ONE, 5, kind="exit")], True)
+    assert _days(demo_app, worker)[later + ONE] == (None, f"{later + ONE:%m-%d} 05:00")  # new taps: the same rule
+    assert client.put(f"/api/v1/sites/{site}", headers=headers, json={"max_shift_hours": 10}).status_code == 200
+    assert _days(demo_app, worker) == {**one_night, later: (f"{later:%m-%d} 20:00", f"{later + ONE:%m-%d} 05:00")}
 
 
 def test_the_site_screen_shows_and_checks_the_max_shift_hours(client_for, demo_app):
