@@ -35,6 +35,7 @@ LABELS = {
     "site_id": "現場ID", "site": "現場", "prime_employer": "元請事業者", "order_type": "発注区分",
     "accumulation_start": "就業履歴蓄積期間(開始)", "accumulation_end": "就業履歴蓄積期間(終了)",
     "hazardous_substances": "有害物質取扱いの有無", "approved": "元請承認", "location": "施工場所",
+    "max_shift_hours": "最長勤務時間(夜間工事)",
     "client_name": "発注者名", "contract_form": "受注形態", "contract_start": "契約工期(開始)",
     "contract_end": "契約工期(終了)", "work_category": "工事区分", "work_content": "作業内容",
     "site_agent": "現場代理人", "upper_employer": "上位事業者", "lower_employer": "下位事業者", "tier": "階層(次)",

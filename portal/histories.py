@@ -3,13 +3,10 @@ day inputs other modules contribute, e.g. 直接入力・事後補正), the site
 approval, its 就業履歴蓄積期間 and its approved 施工体制.
 
 Rules (decided here, where domain.md is silent):
-- The day is the Asia/Tokyo calendar day of the tap, except across midnight: a tap before
-  ``NIGHT_CUTOFF_HOUR`` (05:00 by default, env CCUS_NIGHT_CUTOFF_HOUR) belongs to the previous day's shift when
-  the worker's last event at that site on the previous calendar day was an entry (the shift is still open) and
-  no exit at that site happened between midnight and this tap. So 22:00 entry → 03:00 exit is one day (the
-  entry's); a 03:00 entry with nothing open is its own day. Events keep their calendar day
-  (EntryExitEvent.work_date, never rewritten: events are append-only); the shift rule is applied when the
-  history is derived, from calendar days D-1, D and D+1 only, so the result does not depend on arrival order.
+- The day of a tap is the Tokyo day its shift started (portal.shifts: shifts across midnight, 夜間工事, with the
+  site's 最長勤務時間). Events keep their calendar day (EntryExitEvent.work_date, never rewritten: events are
+  append-only); the rule is applied when the history is derived, from calendar days D-1, D and D+1 only, so the
+  result does not depend on arrival order.
 - Employer, trade (小分類), role (立場), work content and hazardous work come from the roster row active that day,
   never from the device. A worker without one: employer = the primary approved affiliation (so the employer sees
   the tap and can fix the roster), no trade or role, not counted.
@@ -33,7 +30,6 @@ import bisect
 import copy
 import dataclasses
 import datetime
-import os
 import weakref
 from collections import defaultdict
 from typing import Callable, Iterable, NamedTuple
@@ -42,6 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from portal import shifts
 from portal.models import (
     Affiliation,
     EntryExitEvent,
@@ -55,7 +52,6 @@ from portal.models import (
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 UTC = datetime.timezone.utc
-NIGHT_CUTOFF_HOUR = int(os.environ.get("CCUS_NIGHT_CUTOFF_HOUR", "5"))
 MARK_ORDER = ["IC", "顔", "電話", "QR", "API", "直接"]  # calendar marks; unknown marks follow, by code point
 MISSING_LABELS = {"not_counted": "非計上", "employer": "所属事業者", "trade": "職種", "position": "立場",
                   "qualification": "資格"}
@@ -121,15 +117,6 @@ def calendar_day(at: datetime.datetime) -> datetime.date:
     return aware(at).astimezone(TOKYO).date()
 
 
-def is_night(at: datetime.datetime, cutoff_hour: int = NIGHT_CUTOFF_HOUR) -> bool:
-    return aware(at).astimezone(TOKYO).hour < cutoff_hour
-
-
-def night_end(day: datetime.date, cutoff_hour: int = NIGHT_CUTOFF_HOUR) -> datetime.datetime:
-    """The end (UTC) of the night window that opens ``day`` in Tokyo."""
-    return datetime.datetime.combine(day, datetime.time(cutoff_hour), TOKYO).astimezone(UTC)
-
-
 def day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(0), TOKYO).astimezone(UTC)
 
@@ -151,24 +138,7 @@ class Tap(NamedTuple):
     mark: str
 
 
-def assign_days(taps: list[Tap], cutoff_hour: int = NIGHT_CUTOFF_HOUR) -> list[tuple[datetime.date, Tap]]:
-    """The work day of each tap of one worker at one site (see the module docstring). ``taps`` should cover the
-    calendar days around the days asked for: a tap's day depends on the previous calendar day only."""
-    taps = sorted(taps, key=lambda t: (t.at, t.kind))
-    last_kind_of_day: dict[datetime.date, str] = {}
-    for t in taps:
-        last_kind_of_day[calendar_day(t.at)] = t.kind
-    out, closed_on = [], set()  # calendar days whose night window already saw an exit
-    for t in taps:
-        day = calendar_day(t.at)
-        if (is_night(t.at, cutoff_hour) and day not in closed_on
-                and last_kind_of_day.get(day - datetime.timedelta(days=1)) == "entry"):
-            out.append((day - datetime.timedelta(days=1), t))
-            if t.kind == "exit":
-                closed_on.add(day)
-        else:
-            out.append((day, t))
-    return out
+assign_days = shifts.assign_days  # the work day of each tap: portal.shifts
 
 
 # --- what the roster, structure and qualifications say ------------------------------------------------------
@@ -408,14 +378,11 @@ def derive_keys(session: Session, keys: Iterable[Key], inputs: dict | None = Non
         else:
             taps = _taps_by_pair(session, by_pair, first, last)
     ctx = Context(session, {k[0] for k in keys}, {k[1] for k in keys})
-    return _derive_all(ctx, keys, taps, inputs)
+    return _derive_all(ctx, keys, taps, inputs, shifts.site_rules(session, {s for _w, s in taps}))
 
 
-def _derive_all(ctx: Context, keys, taps: dict, inputs: dict) -> dict:
-    per_day: dict = defaultdict(list)
-    for (w, s), pair_taps in taps.items():
-        for day, tap in assign_days(pair_taps):
-            per_day[(w, s, day)].append(tap)
+def _derive_all(ctx: Context, keys, taps: dict, inputs: dict, rules: dict) -> dict:
+    per_day = shifts.taps_by_day(taps, rules)
     return {k: derive(ctx, k[0], k[1], k[2], per_day.get(k, []), inputs.get(k, [])) for k in keys}
 
 
@@ -552,15 +519,15 @@ def rebuild(session: Session, month: str | None = None, *, write: bool = True) -
             et.c.worker_id.is_not(None), et.c.site_id.is_not(None))):
         taps[(r.worker_id, r.site_id)].append(Tap(aware(r.occurred_at), r.kind, r.method))
     inputs = day_inputs(session, None, (first, last))
-    keys = {(w, s, day) for (w, s), pair_taps in taps.items() for day, _t in assign_days(pair_taps)
-            if first <= day <= last}
+    rules = shifts.site_rules(session, {s for _w, s in taps})
+    keys = {k for k in shifts.taps_by_day(taps, rules) if first <= k[2] <= last}
     keys |= {k for k in inputs if first <= k[2] <= last}
     existing = {}
     for r in session.execute(select(ht.c.id, ht.c.worker_id, ht.c.site_id, ht.c.work_date,
                                     *[ht.c[f] for f in FIELDS]).where(ht.c.work_date >= first, ht.c.work_date <= last)):
         existing[(r.worker_id, r.site_id, r.work_date)] = r
     ctx = Context(session, {k[0] for k in keys | set(existing)}, {k[1] for k in keys | set(existing)})
-    derived = _derive_all(ctx, sorted(keys | set(existing), key=_key_order), taps, inputs)
+    derived = _derive_all(ctx, sorted(keys | set(existing), key=_key_order), taps, inputs, rules)
     if not write:
         return _diff_only(derived, existing)
     return _apply(session, derived, existing)

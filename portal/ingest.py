@@ -92,7 +92,6 @@ class Valid:
     credential: str | None = None
     worker_id: int | None = None
     credential_hash: str | None = None
-    night: bool = False  # before the night cut-off hour (Tokyo): the day may belong to the previous day's shift
 
 
 def _reject(code: str) -> DomainError:
@@ -199,7 +198,7 @@ class Batch:
                                    len(json.dumps(extras, ensure_ascii=False).encode()) > MAX_EXTRAS_BYTES):
             raise _reject("invalid_extras")
         return Valid(index, str(event_id), site_id, kind, at, histories.calendar_day(at), mark, extras or None,
-                     worker_code=worker_code, credential=credential, night=histories.is_night(at))
+                     worker_code=worker_code, credential=credential)
 
     def resolve_credentials(self, valid: list[Valid], pm, credential_keys) -> None:
         """A credential a plugin resolves becomes its worker's 14-digit ID; an unresolved one is kept hashed."""

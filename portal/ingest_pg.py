@@ -12,9 +12,11 @@ of the events just stored. What decided the speed (issue 4, measured on this mac
   per-process copy of the site's roster (histories.site_roster), read again when sites.roster_version moves;
 - rows sorted by worker and time, and an advisory lock per (worker, day) taken in that order: concurrent batches
   for the same worker and day queue instead of deadlocking or overwriting each other.
-A day the merge cannot express is recomputed from its events (portal.histories.recompute): a night tap (before
-the cut-off hour: it may belong to the previous day), a day whose next night already has taps (a new last tap may
-move them), and a day with contributed day inputs (直接入力・事後補正).
+A day the merge cannot express is recomputed from its events (portal.histories.recompute): a day whose new taps
+continue a shift of the day before (portal.shifts, read from the stored taps of the site's 最長勤務時間 before the
+first new tap), a day whose next day has taps within that time after the last new tap (they may move), and a day
+with contributed day inputs (直接入力・事後補正). The (worker, day) locks cover the day before and after too, and are
+taken before that read: a concurrent batch of a neighbouring day has committed, or reads this one's taps after.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
-from portal import histories
+from portal import histories, shifts
 from portal.histories import MARK_ORDER, Tap
 
 # The batch travels as one JSON parameter (json_to_recordset): psycopg dumps binary arrays element by element
@@ -47,16 +49,21 @@ LOCK_DAYS = """
 SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(%(keys)s::bigint[]) AS u(k) ORDER BY k) AS s
 """
 
-# Taps already stored in the night window that opens the next day: the new taps may move them (see histories).
-# A probe per key (LATERAL … LIMIT 1), whatever the statistics say: a new site's events table looks tiny to the
-# planner, which then hashes every event of the site for each batch (about 90 ms at 200,000 events).
-NEXT_NIGHTS = """
-SELECT u.k FROM unnest(%(keys)s::bigint[]) AS u(k)
-CROSS JOIN LATERAL (SELECT 1 FROM entry_exit_events e WHERE e.worker_id = (u.k >> 20)::int AND e.site_id = %(site)s
-                    AND e.work_date = DATE '0001-01-01' + (u.k & 1048575)::int
-                    AND e.occurred_at < (DATE '0001-01-01' + (u.k & 1048575)::int + %(cutoff)s::interval)
-                                        AT TIME ZONE 'Asia/Tokyo'
-                    LIMIT 1) AS found
+# Per (worker, calendar day) of the new taps, with f / l its first / last new tap: the stored taps of the site's
+# max_shift_hours up to f (portal.shifts decides from them whether f continues a shift of the day before), and
+# whether the next day has a tap within max_shift_hours after l (the new taps may move it). The window is the
+# site's own setting, read in the same statement; the rule itself is applied in Python (portal.shifts).
+# Probes per key (LATERAL), whatever the statistics say: a new site's events table looks tiny to the planner,
+# which then hashes every event of the site for each batch (about 90 ms at 200,000 events).
+SHIFT_WINDOWS = """
+SELECT u.w, u.d, s.h, win.ats, win.kinds, nxt.found
+FROM json_to_recordset(%(keys)s::json) AS u(w int, d date, f timestamptz, l timestamptz)
+CROSS JOIN (SELECT max_shift_hours AS h FROM sites WHERE id = %(site)s) AS s
+CROSS JOIN LATERAL (SELECT array_agg(e.occurred_at) AS ats, array_agg(e.kind) AS kinds FROM entry_exit_events e
+                    WHERE e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date IN (u.d - 1, u.d)
+                    AND e.occurred_at >= u.f - make_interval(hours => s.h) AND e.occurred_at <= u.f) AS win
+CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM entry_exit_events e WHERE e.worker_id = u.w AND e.site_id = %(site)s
+                    AND e.work_date = u.d + 1 AND e.occurred_at <= u.l + make_interval(hours => s.h))) AS nxt(found)
 """
 
 UPSERT_HISTORIES = """
@@ -98,16 +105,16 @@ class Statement:
         return cur.execute(self.sql, [params[n] for n in self.names], prepare=True)
 
 
-INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES = (
-    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, NEXT_NIGHTS, UPSERT_HISTORIES))
+INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES = (
+    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES))
 
 
-DAY_BITS, DAY_MASK = 20, (1 << 20) - 1  # a day's ordinal (about 740,000 now) fits in 20 bits
+DAY_BITS = 20  # a day's ordinal (about 740,000 now) fits in 20 bits
 
 
 def day_keys(days) -> str:
     """(worker pk, day) pairs as one bigint each (worker << 20 | day's ordinal), in a PostgreSQL array literal: the
-    server parses it in C (the statements above take it apart again: date '0001-01-01' has ordinal 1)."""
+    server parses it in C. Only lock ids: no statement takes them apart."""
     return "{" + ",".join(str((w << DAY_BITS) | d.toordinal()) for w, d in days) + "}"
 
 
@@ -144,20 +151,13 @@ def store(session: Session, device, valid: list, now: datetime.datetime, roster_
 def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime, roster_version: int) -> None:
     one = datetime.timedelta(days=1)
     taps: dict = defaultdict(list)  # (worker, calendar day) → taps
-    full: set = set()
     for v in new:
         taps[(v.worker_id, v.work_date)].append(Tap(v.occurred_at, v.kind, v.method))
-        if v.night:
-            full |= {(v.worker_id, v.work_date - one), (v.worker_id, v.work_date)}
     keys = sorted(taps)
-    NEXT_NIGHTS.run(cur, {"site": site_id, "keys": day_keys(keys), "cutoff": f"{histories.NIGHT_CUTOFF_HOUR} hours"})
-    for (k,) in cur.fetchall():
-        w, day = k >> DAY_BITS, datetime.date.fromordinal(k & DAY_MASK)
-        full |= {(w, day), (w, day + one)}
+    LOCK_DAYS.run(cur, {"keys": day_keys(sorted({(w, d + n * one) for w, d in keys for n in (-1, 0, 1)}))})
+    full = shift_neighbours(cur, site_id, taps)
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
-    locked = sorted(set(keys) | full)
-    LOCK_DAYS.run(cur, {"keys": day_keys(locked)})
     simple = [k for k in keys if k not in full]
     if simple:
         ctx = histories.site_roster(session, site_id, roster_version, {w for w, _d in simple})
@@ -171,3 +171,22 @@ def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime,
                                    "rows": json.dumps(rows)})
     if full:
         histories.recompute(session, [(w, site_id, d) for w, d in sorted(full)], neighbours=False)
+
+
+def shift_neighbours(cur, site_id: int, taps: dict) -> set:
+    """The (worker, day) keys the merge cannot express, of these new taps by (worker, calendar day): a day whose
+    first new tap belongs to the day before (both are derived again), a day whose next day has taps the new ones
+    may move (both again). Under the locks of the days around ``taps``."""
+    one = datetime.timedelta(days=1)
+    SHIFT_WINDOWS.run(cur, {"site": site_id, "keys": json.dumps([
+        {"w": w, "d": d.isoformat(), "f": min(t.at for t in ts).isoformat(), "l": max(t.at for t in ts).isoformat()}
+        for (w, d), ts in sorted(taps.items())])})
+    full: set = set()
+    for w, day, hours, ats, kinds, later in cur.fetchall():
+        window = [Tap(at, kind, "") for at, kind in zip(ats or (), kinds or ())]
+        found = shifts.assign_days(window, shifts.ShiftRule.of_site(hours))
+        if not found or found[-1][0] != day:  # the first new tap continues a shift of the day before
+            full |= {(w, day - one), (w, day)}
+        if later:
+            full |= {(w, day), (w, day + one)}
+    return full

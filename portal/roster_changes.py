@@ -8,7 +8,7 @@ What is affected, per changed row (old and new values both, when a row moved):
 - 施工体制 (StructureLink), when approved before or after the change (an invitation, declined or not yet
   answered, is not part of the structure): its site; all the site's histories;
 - 現場 (Site), an update of approved, accumulation_start, accumulation_end or prime_employer_id: itself; all its
-  histories;
+  histories; of max_shift_hours (portal.shifts): also the days next to them (a tap may move to a day without one);
 - 所属 (Affiliation), 保有資格 (WorkerQualification) of a worker: every site where the worker is on the roster;
   all the worker's histories (on any site).
 Only stored histories are derived again (neighbours=False): whether a day has a history at all depends on its
@@ -24,6 +24,7 @@ consequences (the version counter, the histories) are the system's, written with
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
@@ -34,7 +35,7 @@ from portal.models import Affiliation, Site, SiteWorkerRegistration, StructureLi
 from portal.scoping import ALL, using_scope
 
 APPROVED = "承認済"  # the only link status portal.histories.Context reads
-SITE_FIELDS = ("approved", "accumulation_start", "accumulation_end", "prime_employer_id")  # what histories read
+SITE_FIELDS = ("approved", "accumulation_start", "accumulation_end", "prime_employer_id", "max_shift_hours")  # read
 PENDING = "ccus_roster_changes"  # key in the flush's own attributes: dies with a failed flush
 
 
@@ -44,6 +45,7 @@ class Affected:
     whole_sites: set = dataclasses.field(default_factory=set)  # every history of these sites
     whole_workers: set = dataclasses.field(default_factory=set)  # every history of these workers, their roster sites
     pairs: set = dataclasses.field(default_factory=set)  # (worker, site): that worker's histories on that site
+    shift_sites: set = dataclasses.field(default_factory=set)  # every history of these sites and the days next to them
 
     def __bool__(self) -> bool:
         return bool(self.sites or self.whole_sites or self.whole_workers or self.pairs)
@@ -81,6 +83,8 @@ def note(found: Affected, obj, action: str) -> None:
         if action == "updated":  # a new site has no histories yet, a deleted one had none (portal.validation)
             found.sites.add(inspect(obj).identity[0])
             found.whole_sites.add(inspect(obj).identity[0])
+            if _changed(obj, ["max_shift_hours"]):
+                found.shift_sites.add(inspect(obj).identity[0])
     elif isinstance(obj, (Affiliation, WorkerQualification)):
         found.whole_workers |= _values(obj, "worker_id", action)
 
@@ -110,6 +114,8 @@ def apply(session: Session, found: Affected) -> list[histories.Difference]:
             sites |= {s for (s,) in _rows(session, select(rt.c.site_id).distinct(), rt.c.worker_id, found.whole_workers)}
         if found.whole_sites:
             keys.update(_rows(session, key_of, ht.c.site_id, found.whole_sites))
+        one = datetime.timedelta(days=1)
+        keys |= {(w, s, d + n * one) for w, s, d in list(keys) if s in found.shift_sites for n in (-1, 1)}
         if found.pairs:
             stmt = key_of.where(ht.c.site_id.in_(sorted({s for _w, s in found.pairs})))
             keys.update(k for k in _rows(session, stmt, ht.c.worker_id, {w for w, _s in found.pairs})

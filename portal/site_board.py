@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import corrections
+from portal import clock, corrections, histories, shifts
+from portal.histories import Tap
 from portal.models import Device, EntryExitEvent, Site, SiteWorkerRegistration, WorkHistory
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -93,19 +95,27 @@ class Board:
 
 
 def on_site_now(session: Session, site_id: int, now: datetime.datetime) -> list[OnSite]:
-    """Workers whose latest event today, up to ``now``, is an entry (or a history-only record), not an exit."""
-    today = now.astimezone(TOKYO).date()
+    """Workers whose shift is still open at ``now`` (portal.shifts: their latest event is an entry or a
+    history-only record, not an exit, and the shift began within the site's 最長勤務時間): a night crew stays
+    on the board after midnight."""
+    rule = shifts.ShiftRule.of_site(session.execute(select(Site.max_shift_hours).where(Site.id == site_id)).scalar())
+    since = now - 2 * rule.max_shift  # still_open needs the taps of two shift lengths
     events = session.execute(select(EntryExitEvent).where(
-        EntryExitEvent.site_id == site_id, EntryExitEvent.work_date == today,
-        EntryExitEvent.occurred_at <= now.astimezone(datetime.timezone.utc),  # stored in UTC (SQLite: naive)
+        EntryExitEvent.site_id == site_id,
+        EntryExitEvent.work_date >= clock.tokyo_date(since), EntryExitEvent.work_date <= clock.tokyo_date(now),
+        EntryExitEvent.occurred_at >= since.astimezone(datetime.timezone.utc),  # stored in UTC (SQLite: naive)
+        EntryExitEvent.occurred_at <= now.astimezone(datetime.timezone.utc),
     ).order_by(EntryExitEvent.occurred_at)).scalars()
-    latest: dict = {}
+    by_worker: dict = defaultdict(list)
     for e in events:
-        key = e.worker_id or f"code:{e.worker_code or e.credential_hash}"
-        latest[key] = e
-    out = [OnSite(str(e.worker) if e.worker else f"未登録の技能者（{e.worker_code or '認証情報のみ'}）", e.occurred_at,
-                  e.worker_id is not None) for e in latest.values() if e.kind in ("entry", "work")]
-    return sorted(out, key=lambda o: o.since)
+        by_worker[e.worker_id or f"code:{e.worker_code or e.credential_hash}"].append(e)
+    out = []
+    for found in by_worker.values():
+        e = found[-1]
+        if shifts.still_open([Tap(histories.aware(x.occurred_at), x.kind, x.method) for x in found], now, rule):
+            out.append(OnSite(str(e.worker) if e.worker else f"未登録の技能者（{e.worker_code or '認証情報のみ'}）",
+                              e.occurred_at, e.worker_id is not None))
+    return sorted(out, key=lambda o: histories.aware(o.since))
 
 
 def board(session: Session, site_id: int, now: datetime.datetime, *, working_weekdays=WORKING_WEEKDAYS,

@@ -47,7 +47,7 @@ def test_a_night_shift_belongs_to_the_day_it_started_whatever_the_arrival_order(
     day, HIROO = recent_day(4), quiet_worker(demo_app)  # noqa: N806  (no demo taps on the Monday either)
     nxt = day + datetime.timedelta(days=1)
     batch = [event(HIROO, day, 22, "entry"), event(HIROO, nxt, 2, "work"), event(HIROO, nxt, 3, "exit"),
-             event(HIROO, nxt, 4, "entry"), event(HIROO, nxt, 9, "entry")]
+             event(HIROO, nxt, 6, "entry"), event(HIROO, nxt, 9, "entry")]
     for e in (reversed(batch) if reverse else batch):  # one event per request: arrival order matters here
         assert send(demo_app, device, [e]).results[0]["result"] == "accepted"
     first = history(demo_app, HIROO, SITE_A, day)
@@ -55,8 +55,8 @@ def test_a_night_shift_belongs_to_the_day_it_started_whatever_the_arrival_order(
     assert first["not_counted_reason"] == "worker_not_registered"
     assert histories.aware(first["last_exit_at"]).astimezone(histories.TOKYO) == \
         datetime.datetime.combine(nxt, datetime.time(3), histories.TOKYO)
-    # the 04:00 entry came after the exit closed the night: it opens the next day, with the 09:00 one
-    assert histories.aware(second["first_entry_at"]).astimezone(histories.TOKYO).hour == 4
+    # the 06:00 entry came 3 hours after the exit closed the night: it opens the next day, with the 09:00 one
+    assert histories.aware(second["first_entry_at"]).astimezone(histories.TOKYO).hour == 6
     assert second["last_exit_at"] is None
 
 

@@ -56,7 +56,7 @@ def test_a_device_without_records_can_still_be_deleted(demo_app):
 
 
 def _derived(ctx, w, s, day):
-    return histories.derive(ctx, w, s, day, [histories.Tap(histories.night_end(day), "entry", "API")], [])
+    return histories.derive(ctx, w, s, day, [histories.Tap(histories.day_start(day), "entry", "API")], [])
 
 
 def test_the_site_roster_copy_derives_what_the_database_says_until_its_version_moves(demo_app):

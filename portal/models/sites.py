@@ -5,7 +5,7 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import ccus_id_column, validate_ids_on
@@ -39,6 +39,8 @@ class Site(Model):
     # Raised (portal.roster_changes) whenever something a history of this site is derived from changes: the
     # ingest keeps the site's roster in memory until it does.
     roster_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # 最長勤務時間（夜間工事）: how long a shift may run from its first tap, across midnight (portal.shifts)
+    max_shift_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=16, server_default="16")
 
     prime_employer = relationship("Employer")
 
@@ -53,6 +55,17 @@ class Site(Model):
 
 
 validate_ids_on(Site, "site_id", "site")
+
+
+@event.listens_for(Site.max_shift_hours, "set", retval=True)
+def _check_max_shift_hours(target, value, oldvalue, initiator):  # noqa: ARG001
+    """Whatever the path (form, API, import): empty means the default; otherwise whole hours in range."""
+    from portal import shifts
+
+    if value is None or value == "":
+        return shifts.DEFAULT_MAX_SHIFT_HOURS
+    shifts.check_max_shift_hours(value)
+    return value
 
 
 class SiteManagerAssignment(Model):

@@ -3,6 +3,7 @@ subcontract structure and the site roster. Each registration names the roles tha
 from __future__ import annotations
 
 from flask_appbuilder.models.sqla.filters import FilterEqual  # noqa: F401  (used by tests of filters)
+from flask_babel import lazy_gettext
 from wtforms.validators import NumberRange
 
 from portal.models import (
@@ -21,6 +22,7 @@ from portal.models import (
     WorkerQualification,
     WorkerTrade,
 )
+from portal.shifts import MAX_SHIFT_HOURS_RANGE
 from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W
 from portal.security import READ, WRITE
 from portal.views.base import CcusId, add, add_api, model_api, model_view
@@ -92,15 +94,20 @@ AffiliationView = model_view(
     edit_columns=["status", "is_primary", "ended_on"], search_columns=["worker", "employer", "status", "is_primary"],
 )
 
+# shown under the field: what the setting does (portal.shifts)
+MAX_SHIFT_HOURS_HELP = lazy_gettext("入場から退場までの最長時間(1〜23時間、既定16)。日付をまたぐ勤務(夜間工事)は、"
+                                    "この時間内なら勤務を始めた日の就業履歴になります。")
 SITE_COLUMNS = ["site_id", "name", "prime_employer", "order_type", "accumulation_start", "accumulation_end",
                 "hazardous_substances", "approved", "location", "client_name", "contract_form", "contract_start",
-                "contract_end", "work_category", "work_content", "site_agent"]
+                "contract_end", "work_category", "work_content", "site_agent", "max_shift_hours"]
 SiteView = model_view(
     Site, list_columns=["site_id", "name", "prime_employer", "work_category", "accumulation_start", "accumulation_end", "approved"],
     show_columns=SITE_COLUMNS, add_columns=SITE_COLUMNS, edit_columns=SITE_COLUMNS[1:],
     search_columns=["site_id", "name", "prime_employer", "work_category", "order_type", "approved"],
-    validators_columns={"site_id": [CcusId("site", Site, "site_id")]},
+    validators_columns={"site_id": [CcusId("site", Site, "site_id")],
+                        "max_shift_hours": [NumberRange(*MAX_SHIFT_HOURS_RANGE, "最長勤務時間は1〜23時間です。")]},
     label_columns={"work_content": "工事内容"},
+    description_columns={"max_shift_hours": MAX_SHIFT_HOURS_HELP},
 )
 SiteManagerAssignmentView = model_view(SiteManagerAssignment, list_columns=["site", "user"],
                                        add_columns=["site", "user"], search_columns=["site"])
