@@ -269,8 +269,11 @@ def test_the_site_screen_shows_and_checks_the_max_shift_hours(client_for, demo_a
     assert count(demo_app, Site) == before
     client.post("/siteview/add", data={"site_id": "11112222555571", "name": "夜間現場", "prime_employer": str(me),
                                        "max_shift_hours": "12"}, follow_redirects=True)
+    client.post("/siteview/add", data={"site_id": "11112222666671", "name": "昼間現場", "prime_employer": str(me)},
+                follow_redirects=True)  # left empty: the default
     with demo_app.app_context(), using_scope(db.session, ALL):
         assert db.session.execute(select(Site.max_shift_hours).where(Site.site_id == "11112222555571")).scalar() == 12
+        assert db.session.execute(select(Site.max_shift_hours).where(Site.site_id == "11112222666671")).scalar() == 16
 
 
 # --- the site board --------------------------------------------------------------------------------------------

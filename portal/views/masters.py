@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder.models.sqla.filters import FilterEqual  # noqa: F401  (used by tests of filters)
 from flask_babel import lazy_gettext
-from wtforms.validators import NumberRange
+from wtforms.validators import NumberRange, Optional
 
 from portal.models import (
     Affiliation,
@@ -105,7 +105,7 @@ SiteView = model_view(
     show_columns=SITE_COLUMNS, add_columns=SITE_COLUMNS, edit_columns=SITE_COLUMNS[1:],
     search_columns=["site_id", "name", "prime_employer", "work_category", "order_type", "approved"],
     validators_columns={"site_id": [CcusId("site", Site, "site_id")],
-                        "max_shift_hours": [NumberRange(*MAX_SHIFT_HOURS_RANGE, "最長勤務時間は1〜23時間です。")]},
+                        "max_shift_hours": [Optional(), NumberRange(*MAX_SHIFT_HOURS_RANGE, "最長勤務時間は1〜23時間です。")]},
     label_columns={"work_content": "工事内容"},
     description_columns={"max_shift_hours": MAX_SHIFT_HOURS_HELP},
 )
