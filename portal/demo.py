@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import codes, passwords
+from portal import clock, codes, passwords
 from portal.credentials import keys_from_config
 from portal.models import (
     Affiliation,
@@ -133,7 +133,7 @@ def build(session: Session, sm=None, *, workers: int = 300, seed: int = 20211101
     """Seed the demo into an empty database; return the demo logins ({role, login, password, employer_id,
     worker_id, site_ids}). Logins are created only when ``sm`` (FAB's security manager) is given."""
     rng = random.Random(seed)
-    today = today or datetime.date.today()
+    today = today or clock.tokyo_today()
     start = today.replace(day=1) - datetime.timedelta(days=62)
     start = start.replace(day=1)
     taken = {"41522937006822", "66679345433022", "36265810102371", "93845751166921", "30154216388821", "17788930382321"}

@@ -2,7 +2,8 @@
 subcontract structure and the site roster. Each registration names the roles that may use it."""
 from __future__ import annotations
 
-from flask_appbuilder.models.sqla.filters import FilterEqual  # noqa: F401  (used by tests of filters)
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterInFunction  # noqa: F401  (FilterEqual: tests)
+from sqlalchemy import select
 from wtforms.validators import NumberRange
 
 from portal.models import (
@@ -21,7 +22,8 @@ from portal.models import (
     WorkerQualification,
     WorkerTrade,
 )
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W
+from portal.db import db
+from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, item_readers
 from portal.security import READ, WRITE
 from portal.views.base import CcusId, add, add_api, model_api, model_view
 
@@ -38,6 +40,21 @@ QualificationView = model_view(
     Qualification, list_columns=["code", "name", "category"], search_columns=["code", "name", "category"],
     base_order=("code", "asc"),
 )
+
+
+
+def item_worker_choices(model) -> dict:
+    """The worker dropdowns of a worker's items: the search lists only the workers whose ``model`` rows the
+    user reads (the row scope's item_readers), the add form only the user's own workers; never every worker
+    the user knows by name (a worker who merely tapped at a gate)."""
+    def workers(ids):
+        return lambda: select(Worker.id) if current_scope(db.session).is_all else list(ids(current_scope(db.session)))
+
+    readers = workers(lambda scope: item_readers(scope, model))
+    own = workers(lambda scope: scope.own_worker_ids)
+    return {"search_form_query_rel_fields": {"worker": [["id", FilterInFunction, readers]]},
+            "add_form_query_rel_fields": {"worker": [["id", FilterInFunction, own]]}}
+
 
 EMPLOYER_COLUMNS = ["employer_id", "name", "name_kana", "corporate_type", "corporate_number", "postal_code",
                     "address", "phone", "representative", "license_number", "capital_yen",
@@ -62,7 +79,7 @@ PERSONAL_COLUMNS = ["worker", "birth_date", "sex", "blood_type", "postal_code", 
                     "phone_mobile", "fax", "email", "emergency_address", "emergency_phone", "emergency_name",
                     "nationality", "education", "health_check_major", "health_check_minor", "health_check_date"]
 WorkerPersonalView = model_view(
-    WorkerPersonal, list_columns=["worker", "sex", "address", "phone_mobile"], show_columns=PERSONAL_COLUMNS,
+    WorkerPersonal, **item_worker_choices(WorkerPersonal), list_columns=["worker", "sex", "address", "phone_mobile"], show_columns=PERSONAL_COLUMNS,
     add_columns=PERSONAL_COLUMNS, edit_columns=PERSONAL_COLUMNS[2:],  # the date of birth cannot be changed
     search_columns=["worker", "sex", "nationality"],  # no address or phone filters: they are secrets
 )
@@ -70,21 +87,21 @@ INSURANCE_COLUMNS = ["worker", "health_status", "health_type", "health_exemption
                      "pension_type", "pension_exemption_reason", "employment_status", "employment_number_last4",
                      "employment_exemption_reason", "kentaikyo", "kentaikyo_number", "chutaikyo", "rousai_special"]
 WorkerInsuranceView = model_view(
-    WorkerInsurance, list_columns=["worker", "health_status", "pension_status", "employment_status", "kentaikyo"],
+    WorkerInsurance, **item_worker_choices(WorkerInsurance), list_columns=["worker", "health_status", "pension_status", "employment_status", "kentaikyo"],
     show_columns=INSURANCE_COLUMNS, add_columns=INSURANCE_COLUMNS, edit_columns=INSURANCE_COLUMNS[1:],
     search_columns=["worker", "health_status", "pension_status", "employment_status", "kentaikyo"],
 )
 WorkerTradeView = model_view(
-    WorkerTrade, list_columns=["worker", "trade", "position", "experience_years"],
+    WorkerTrade, **item_worker_choices(WorkerTrade), list_columns=["worker", "trade", "position", "experience_years"],
     add_columns=["worker", "trade", "position", "experience_years"], search_columns=["worker", "trade"],
     validators_columns={"position": [NumberRange(1, 4, "職種は1人4つまでです（1〜4）。")]},
 )
 WorkerQualificationView = model_view(
-    WorkerQualification, list_columns=["worker", "qualification", "obtained_on", "proof_attached"],
+    WorkerQualification, **item_worker_choices(WorkerQualification), list_columns=["worker", "qualification", "obtained_on", "proof_attached"],
     add_columns=["worker", "qualification", "obtained_on", "certificate_number", "proof_attached"],
     search_columns=["worker", "qualification", "obtained_on"],
 )
-WorkerAwardView = model_view(WorkerAward, list_columns=["worker", "name", "awarded_on"],
+WorkerAwardView = model_view(WorkerAward, **item_worker_choices(WorkerAward), list_columns=["worker", "name", "awarded_on"],
                              add_columns=["worker", "name", "awarded_on"], search_columns=["worker", "name"])
 AffiliationView = model_view(
     Affiliation, list_columns=["worker", "employer", "status", "is_primary", "started_on", "ended_on"],
