@@ -324,6 +324,23 @@ def ref(obj, column: str):
     return value
 
 
+def changed(obj, *attrs) -> bool:
+    """Whether the flush would change any of ``attrs`` of ``obj`` (a column or its relationship)."""
+    state = inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs if a in state.attrs)
+
+
+def before(obj, attr: str):
+    """The stored value of ``attr`` (what the row holds before this flush)."""
+    history = inspect(obj).attrs[attr].history
+    return history.deleted[0] if history.deleted else getattr(obj, attr)
+
+
+# Set by evaluation (能力評価) and registration (the operator, an import), never by the employer.
+REGISTRATION_FIELDS = ("level", "level_since", "registration_type", "card_expires_on", "registered_on")
+LINK_TERMS = ("work_scope", "contract_amount_yen")  # the upper company's terms of a subcontract
+
+
 def _writable(scope: Scope, obj, deleting: bool) -> bool:
     """May ``scope`` insert, change or delete ``obj``? Checked on the values the row would have after the flush."""
     if scope.is_all:
@@ -339,10 +356,14 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
     if isinstance(obj, Employer):
         return obj.id == e and not deleting and not scope.site_manager
     if isinstance(obj, Worker):
+        if obj.id in scope.own_worker_ids and changed(obj, *REGISTRATION_FIELDS):
+            raise ScopeError("技能レベル・レベル取得日・登録区分・カード有効期限・初回登録日は、能力評価と技能者登録"
+                             "（システム管理者・取込）で設定されます。事業者は変更できません。", code="set_by_registration")
         return obj.id in scope.own_worker_ids and not deleting
     if isinstance(obj, (WorkerPersonal, *WORKER_CHILDREN, Credential)):
         return ref(obj, "worker_id") in scope.own_worker_ids
-    if isinstance(obj, Affiliation):  # an employer may cancel (取消) its own links, not create others'
+    if isinstance(obj, Affiliation):  # an employer may cancel (取消) its own links (portal.validation allows no
+        # other change of status, for anybody); a new link is the worker's request (350), approved by the employer
         return ref(obj, "employer_id") == e and obj.id is not None and not deleting and not scope.site_manager
     if isinstance(obj, Site):
         return ref(obj, "prime_employer_id") == e and (obj.id is None or obj.id in scope.prime_site_ids)
@@ -354,9 +375,11 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
                     and (deleting or (obj.status or "招待中") == "招待中"))  # an invitation, never self-approved
         if obj.id not in scope.link_ids:
             return False
-        before = inspect(obj).attrs.status.history.deleted
         side = "upper" if ref(obj, "upper_employer_id") == e else "lower" if ref(obj, "lower_employer_id") == e else None
-        return side is not None and structure.status_change_allowed(side, before[0] if before else obj.status, obj.status)
+        if side == "lower" and changed(obj, *LINK_TERMS):
+            raise ScopeError("契約金額・担当工事内容は上位事業者が設定します。下位事業者は変更できません。",
+                             code="link_terms_upper_only")
+        return side is not None and structure.status_change_allowed(side, before(obj, "status"), obj.status)
     if isinstance(obj, SiteWorkerRegistration):
         return (ref(obj, "employer_id") == e and ref(obj, "worker_id") in scope.own_worker_ids
                 and ref(obj, "site_id") in scope.participating_site_ids)

@@ -243,3 +243,150 @@ def test_withdrawal_ends_every_companys_view_of_the_items_and_keeps_the_records(
     assert len(fact(demo_app, select(WorkHistory.id).where(WorkHistory.worker_id == pk))) == histories
     admin, admin_headers = rest(demo_app, "admin")
     assert MEGURO in insured_worker_codes(admin, admin_headers)  # kept: the administrator still reads it
+
+
+# --- 取消 is final; a new link is the worker's request; the status is a choice -----------------------------------
+
+def cancelled_link_with_login(app):
+    """(affiliation id, former employer's login, worker pk) of a 取消 link whose employer has a login."""
+    logins = {e["employer_id"] for e in app.logins if e["role"] in ("employer", "prime")}
+    for aff_id, code, worker in fact(app, select(Affiliation.id, Employer.employer_id, Affiliation.worker_id).join(
+            Employer, Employer.id == Affiliation.employer_id).where(Affiliation.status == "取消").order_by(Affiliation.id)):
+        if code in logins:
+            return aff_id, code, worker
+    raise AssertionError("the demo has no cancelled link of an employer with a login")
+
+
+def status_of(app, aff_id: int) -> str:
+    return fact(app, select(Affiliation.status).where(Affiliation.id == aff_id))[0][0]
+
+
+def test_a_former_employer_cannot_re_link_itself_and_the_status_is_a_choice(demo_app):
+    aff_id, former, worker = cancelled_link_with_login(demo_app)
+    client, headers = rest(demo_app, former)
+    r = client.put(f"/api/v1/affiliations/{aff_id}", headers=headers, json={"status": "承認済"})
+    assert r.status_code == 422 and r.get_json()["code"] == "affiliation_final", r.get_data(as_text=True)
+    assert "元に戻せません" in r.get_json()["message"]
+    r = client.put(f"/api/v1/affiliations/{aff_id}", headers=headers, json={"ended_on": None})
+    assert r.status_code == 422 and r.get_json()["code"] == "affiliation_final"
+    r = client.put(f"/api/v1/affiliations/{aff_id}", headers=headers, json={"status": "再開"})
+    assert r.status_code == 422 and r.get_json()["code"] == "invalid_affiliation_status"
+    assert client.post("/api/v1/affiliations/", headers=headers, json={
+        "worker": worker, "employer": employer_pk(demo_app, former), "status": "承認済"}).status_code in (403, 405)
+    admin, admin_headers = rest(demo_app, "admin")  # final for everybody
+    r = admin.put(f"/api/v1/affiliations/{aff_id}", headers=admin_headers, json={"status": "承認済"})
+    assert r.status_code == 422 and r.get_json()["code"] == "affiliation_final"
+    # the screen: a select of the allowed changes (取消 allows none), and a forged POST changes nothing
+    page = screen(demo_app, former)
+    form = page.get(f"/affiliationview/edit/{aff_id}").get_data(as_text=True)
+    assert '<select' in form and 'name="status"' in form
+    assert '<option selected value="取消">' in form or 'value="取消"' in form
+    assert 'value="承認済"' not in form
+    r = page.post(f"/affiliationview/edit/{aff_id}", data={"status": "承認済", "is_primary": "y"}, follow_redirects=True)
+    assert "元に戻せません" in r.get_data(as_text=True)
+    assert status_of(demo_app, aff_id) == "取消"
+    # a current link: the form offers 承認済 → 取消 only
+    current = fact(demo_app, select(Affiliation.id).join(Employer, Employer.id == Affiliation.employer_id).where(
+        Employer.employer_id == former, Affiliation.status == "承認済"))[0][0]
+    form = page.get(f"/affiliationview/edit/{current}").get_data(as_text=True)
+    assert 'value="承認済"' in form and 'value="取消"' in form
+
+
+def test_a_new_link_to_a_former_employer_needs_the_workers_request(demo_app):
+    """The worker asks (350_変更 → 所属事業者) and the employer accepts: a NEW link; the old one stays 取消."""
+    aff_id, former, worker = cancelled_link_with_login(demo_app)
+    code = fact(demo_app, select(Worker.worker_id).where(Worker.id == worker))[0][0]
+    with demo_app.app_context():
+        me = scope_of(demo_app, code) if any(e["login"] == code for e in demo_app.logins) else None
+        from portal.scoping import worker_scope
+
+        with using_scope(db.session, ALL):
+            me = me or worker_scope(db.session, worker)
+        req = worker_requests.file_change(db.session, me, "employer", {"employer_id": former})
+        db.session.commit()
+        req_id = req.id
+    client, headers = rest(demo_app, former)
+    page = screen(demo_app, former)
+    r = page.post(f"/change-requests/{req_id}", data={"decision": "approve"}, follow_redirects=True)
+    assert r.status_code == 200
+    rows = fact(demo_app, select(Affiliation.id, Affiliation.status).where(
+        Affiliation.worker_id == worker, Affiliation.employer_id == employer_pk(demo_app, former)).order_by(Affiliation.id))
+    assert (aff_id, "取消") in rows and any(i != aff_id and st == "承認済" for i, st in rows)
+
+
+# --- registration facts are not the employer's to set ------------------------------------------------------------
+
+REGISTRATION_CHANGES = [{"level": 4}, {"level_since": "2026-01-01"}, {"registration_type": "簡略型"},
+                        {"card_expires_on": "2035-01-01"}]
+
+
+def registration_of(app, pk: int) -> tuple:
+    return fact(app, select(Worker.level, Worker.level_since, Worker.registration_type, Worker.card_expires_on)
+                .where(Worker.id == pk))[0]
+
+
+@pytest.mark.parametrize("change", REGISTRATION_CHANGES)
+def test_the_employer_cannot_set_level_registration_type_or_card_expiry(demo_app, change):
+    pk = worker_pk(demo_app, MEGURO)
+    employer_of_meguro = fact(demo_app, select(Employer.employer_id).join(
+        Affiliation, Affiliation.employer_id == Employer.id).where(
+        Affiliation.worker_id == pk, Affiliation.status == "承認済"))[0][0]
+    stored = registration_of(demo_app, pk)
+    client, headers = rest(demo_app, employer_of_meguro)
+    r = client.put(f"/api/v1/workers/{pk}", headers=headers, json=change)
+    assert r.status_code == 403 and r.get_json()["code"] == "set_by_registration", r.get_data(as_text=True)
+    assert "事業者は変更できません" in r.get_json()["message"]
+    for role in ("site_manager", "worker"):
+        other, other_headers = rest(demo_app, login_of(demo_app, role)["login"])
+        assert other.put(f"/api/v1/workers/{pk}", headers=other_headers, json=change).status_code in (403, 404, 405)
+    # the screen's form has no such field; a forged one is ignored
+    page = screen(demo_app, employer_of_meguro)
+    form = page.get(f"/workerview/edit/{pk}").get_data(as_text=True)
+    assert 'name="name"' in form
+    for field in change:
+        assert f'name="{field}"' not in form
+    page.post(f"/workerview/edit/{pk}", data={"name": "目黒 一郎", **change})
+    assert page.get(f"/workerregistrationview/edit/{pk}").status_code in (302, 403)
+    assert registration_of(demo_app, pk) == stored
+    admin, admin_headers = rest(demo_app, "admin")  # the administrator (or an import) sets them
+    r = admin.put(f"/api/v1/workers/{pk}", headers=admin_headers, json=change)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert registration_of(demo_app, pk) != stored
+    assert 'name="level"' in screen(demo_app, "admin").get(f"/workerregistrationview/edit/{pk}").get_data(as_text=True)
+
+
+# --- a lower company cannot change its upper link's terms; amounts are never negative ---------------------------
+
+def kikin1_link(app) -> int:
+    return fact(app, select(StructureLink.id).where(StructureLink.site_id == site_a_pk(app),
+                                                    StructureLink.lower_employer_id == employer_pk(app, KIKIN1)))[0][0]
+
+
+def terms_of(app, link_id: int) -> tuple:
+    return fact(app, select(StructureLink.work_scope, StructureLink.contract_amount_yen)
+                .where(StructureLink.id == link_id))[0]
+
+
+def test_the_lower_company_cannot_change_the_terms_and_amounts_are_not_negative(demo_app):
+    link_id = kikin1_link(demo_app)
+    prime, prime_headers = rest(demo_app, PRIME_A)
+    r = prime.put(f"/api/v1/structure-links/{link_id}", headers=prime_headers,
+                  json={"work_scope": "躯体工事", "contract_amount_yen": 12_000_000})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    lower, lower_headers = rest(demo_app, KIKIN1)
+    for change in ({"contract_amount_yen": 99_000_000}, {"work_scope": "全工事"}):
+        r = lower.put(f"/api/v1/structure-links/{link_id}", headers=lower_headers, json=change)
+        assert r.status_code == 403 and r.get_json()["code"] == "link_terms_upper_only", r.get_data(as_text=True)
+    page = screen(demo_app, KIKIN1)
+    r = page.post(f"/structurelinkview/edit/{link_id}", data={"status": "承認済", "work_scope": "全工事",
+                                                              "contract_amount_yen": "99000000"}, follow_redirects=True)
+    assert "上位事業者が設定します" in r.get_data(as_text=True)
+    assert terms_of(demo_app, link_id) == ("躯体工事", 12_000_000)
+    r = prime.put(f"/api/v1/structure-links/{link_id}", headers=prime_headers, json={"contract_amount_yen": -1})
+    assert r.status_code == 422 and r.get_json()["code"] == "invalid_contract_amount"
+    assert "0以上" in r.get_json()["message"]
+    page = screen(demo_app, PRIME_A)
+    r = page.post(f"/structurelinkview/edit/{link_id}", data={"status": "承認済", "work_scope": "躯体工事",
+                                                              "contract_amount_yen": "-5"}, follow_redirects=True)
+    assert "0以上" in r.get_data(as_text=True)
+    assert terms_of(demo_app, link_id) == ("躯体工事", 12_000_000)

@@ -3,9 +3,12 @@ subcontract structure and the site roster. Each registration names the roles tha
 from __future__ import annotations
 
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterInFunction  # noqa: F401  (FilterEqual: tests)
+from flask_babel import lazy_gettext
 from sqlalchemy import select
+from wtforms import SelectField
 from wtforms.validators import NumberRange
 
+from portal.db import db
 from portal.models import (
     Affiliation,
     Employer,
@@ -22,7 +25,7 @@ from portal.models import (
     WorkerQualification,
     WorkerTrade,
 )
-from portal.db import db
+from portal.models.workers import AFFILIATION_CHANGES, AFFILIATION_STATUSES
 from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, item_readers
 from portal.security import READ, WRITE
 from portal.views.base import CcusId, add, add_api, model_api, model_view
@@ -69,11 +72,23 @@ EmployerView = model_view(
 
 WORKER_COLUMNS = ["worker_id", "name", "name_kana", "name_roman", "common_name", "level", "level_since",
                   "registration_type", "identity_document", "card_expires_on", "registered_on", "updated_on"]
+# What evaluation and registration set (portal.scoping.REGISTRATION_FIELDS): the administrator's screen only.
+REGISTRATION_COLUMNS = ["level", "level_since", "registration_type", "identity_document", "card_expires_on",
+                        "registered_on", "updated_on"]
+WORKER_VALIDATORS = {"worker_id": [CcusId("worker", Worker, "worker_id")],
+                     "level": [NumberRange(1, 4, "技能レベルは1〜4です。")]}
 WorkerView = model_view(
     Worker, list_columns=["worker_id", "name", "name_kana", "level_label", "registration_type", "trade_names"],
     show_columns=WORKER_COLUMNS + ["trades", "qualifications"], add_columns=WORKER_COLUMNS,
-    edit_columns=WORKER_COLUMNS[1:], search_columns=["worker_id", "name", "name_kana", "level", "registration_type"],
-    validators_columns={"worker_id": [CcusId("worker", Worker, "worker_id")], "level": [NumberRange(1, 4, "技能レベルは1〜4です。")]},
+    edit_columns=["name", "name_kana", "name_roman", "common_name"],
+    search_columns=["worker_id", "name", "name_kana", "level", "registration_type"],
+    validators_columns=WORKER_VALIDATORS,
+)
+WorkerRegistrationView = model_view(
+    Worker, class_name="WorkerRegistrationView", list_columns=["worker_id", "name", *REGISTRATION_COLUMNS[:5]],
+    show_columns=["worker_id", "name", *REGISTRATION_COLUMNS], edit_columns=REGISTRATION_COLUMNS,
+    search_columns=["worker_id", "name", "level", "registration_type", "card_expires_on"],
+    validators_columns=WORKER_VALIDATORS, base_permissions=["can_list", "can_show", "can_edit"],
 )
 PERSONAL_COLUMNS = ["worker", "birth_date", "sex", "blood_type", "postal_code", "address", "phone_home",
                     "phone_mobile", "fax", "email", "emergency_address", "emergency_phone", "emergency_name",
@@ -103,8 +118,24 @@ WorkerQualificationView = model_view(
 )
 WorkerAwardView = model_view(WorkerAward, **item_worker_choices(WorkerAward), list_columns=["worker", "name", "awarded_on"],
                              add_columns=["worker", "name", "awarded_on"], search_columns=["worker", "name"])
+
+
+def _affiliation_status_choices(self, form, pk):
+    """The status select offers the changes allowed from the stored status (portal.validation checks them
+    again on every flush, screens and REST alike)."""
+    stored = self.datamodel.get(pk)
+    if stored is not None:
+        form.status.choices = [(stored.status, stored.status)] + [
+            (after, after) for before, after in sorted(AFFILIATION_CHANGES) if before == stored.status]
+
+
 AffiliationView = model_view(
-    Affiliation, list_columns=["worker", "employer", "status", "is_primary", "started_on", "ended_on"],
+    Affiliation, prefill_form=_affiliation_status_choices,
+    edit_form_extra_fields={"status": SelectField(lazy_gettext("所属の状態"),
+                                                  choices=[(s, s) for s in AFFILIATION_STATUSES])},
+    add_form_extra_fields={"status": SelectField(lazy_gettext("所属の状態"),
+                                                 choices=[(s, s) for s in AFFILIATION_STATUSES])},
+    list_columns=["worker", "employer", "status", "is_primary", "started_on", "ended_on"],
     add_columns=["worker", "employer", "status", "is_primary", "started_on", "ended_on"],
     edit_columns=["status", "is_primary", "ended_on"], search_columns=["worker", "employer", "status", "is_primary"],
 )
@@ -126,6 +157,7 @@ StructureLinkView = model_view(
     add_columns=["site", "upper_employer", "lower_employer", "tier", "work_scope", "contract_amount_yen"],
     edit_columns=["status", "work_scope", "contract_amount_yen"],
     search_columns=["site", "upper_employer", "lower_employer", "tier", "status"],
+    validators_columns={"contract_amount_yen": [NumberRange(min=0, message="契約金額は0以上で入力してください。")]},
 )
 ROSTER_COLUMNS = ["site", "worker", "employer", "trade", "position", "work_content", "hazardous_work",
                   "start_date", "end_date", "entry_education_on"]
@@ -141,6 +173,7 @@ SCREENS = [
     (QualificationView, "資格コード", MASTER, {E: READ, M: READ}),
     (EmployerView, "事業者", MASTER, {E: "can_list|can_show|can_edit", M: READ, W: READ}),
     (WorkerView, "技能者情報", WORKERS, {E: "can_list|can_show|can_edit", M: READ, W: READ}),
+    (WorkerRegistrationView, "技能者の登録情報", WORKERS, {}),  # the administrator's (and imports')
     (WorkerPersonalView, "本人情報", WORKERS, {E: "can_list|can_show|can_edit|can_add", W: READ}),
     (WorkerInsuranceView, "社会保険", WORKERS, {E: WRITE, M: READ, W: READ}),
     (WorkerTradeView, "保有職種", WORKERS, {E: WRITE, M: READ, W: READ}),
@@ -155,8 +188,8 @@ SCREENS = [
 
 APIS = [
     (model_api(Employer, "employers", like=EmployerView), {E: READ, M: READ, W: READ}),
-    (model_api(Worker, "workers", like=WorkerView,
-               list_columns=["id", "worker_id", "name", "name_kana", "level", "registration_type"]),
+    (model_api(Worker, "workers", like=WorkerView, edit_columns=WORKER_COLUMNS[1:],  # registration fields:
+               list_columns=["id", "worker_id", "name", "name_kana", "level", "registration_type"]),  # admin only
      {E: READ + "|can_put", M: READ, W: READ}),
     (model_api(WorkerPersonal, "worker-personal", like=WorkerPersonalView), {E: READ + "|can_put", W: READ}),
     (model_api(WorkerInsurance, "worker-insurance", like=WorkerInsuranceView), {E: WRITE, M: READ, W: READ}),
