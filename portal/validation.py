@@ -80,7 +80,8 @@ def check(session, obj) -> None:
             raise DomainError("too_many_trades", f"職種は1人{MAX_TRADES}つまでです。")
     elif obj.__class__.__name__ == "Employer":
         _choice(obj.corporate_type, CORPORATE_TYPES, "invalid_corporate_type", "法人・個人区分")
-        _not_negative(getattr(obj, "capital_yen", None), "invalid_capital", "資本金")
+    elif obj.__class__.__name__ == "EmployerDetail":
+        _not_negative(obj.capital_yen, "invalid_capital", "資本金")
     elif obj.__class__.__name__ == "WorkerInsurance":
         for attr, label in (("health_status", "健康保険"), ("pension_status", "年金保険"), ("employment_status", "雇用保険")):
             _choice(getattr(obj, attr), INSURANCE_STATUSES, "invalid_insurance_status", label)

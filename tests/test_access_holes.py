@@ -390,3 +390,59 @@ def test_the_lower_company_cannot_change_the_terms_and_amounts_are_not_negative(
                                                               "contract_amount_yen": "-5"}, follow_redirects=True)
     assert "0以上" in r.get_data(as_text=True)
     assert terms_of(demo_app, link_id) == ("躯体工事", 12_000_000)
+
+
+# --- the employer directory: name, ID and address only ------------------------------------------------------------
+
+SECRETS = {"representative": "秘密 代表者", "kentaikyo_contract_number": "KTK-SECRET-9",
+           "health_insurance_office_no": "健保-SECRET-1", "pension_office_no": "年金-SECRET-2",
+           "employment_insurance_office_no": "雇用-SECRET-3"}
+
+
+def test_the_employer_directory_shows_name_id_and_address_only(demo_app):
+    from portal.models import EmployerDetail
+
+    kikin1 = employer_pk(demo_app, KIKIN1)
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        db.session.execute(update(EmployerDetail).where(EmployerDetail.employer_id == kikin1).values(**SECRETS))
+        db.session.commit()
+    link_id = kikin1_link(demo_app)
+
+    def leaks(body: str) -> list:
+        return [v for v in SECRETS.values() if v in body]
+
+    for role in ("prime", "site_manager", "worker"):
+        entry = login_of(demo_app, role)
+        client, headers = rest(demo_app, entry["login"])
+        for path in ("/api/v1/employers/?q=(page_size:100)", f"/api/v1/employers/{kikin1}",
+                     "/api/v1/structure-links/?q=(page_size:100)", f"/api/v1/structure-links/{link_id}",
+                     "/api/v1/affiliations/?q=(page_size:100)", "/api/v1/site-workers/?q=(page_size:100)",
+                     "/api/v1/sites/?q=(page_size:100)", "/api/v1/structure-links/related/lower_employer",
+                     "/api/v1/employer-details/?q=(page_size:100)", f"/api/v1/employer-details/{kikin1}"):
+            r = client.get(path, headers=headers)
+            assert r.status_code in (200, 403, 404, 405), (role, path, r.status_code)
+            assert not leaks(r.get_data(as_text=True)), (role, path)
+        shown = client.get(f"/api/v1/employers/{kikin1}", headers=headers).get_json()["result"]
+        assert shown["name"] == "(株)基金一次建設" and shown["address"] and "representative" not in shown
+        r = client.get("/api/v1/employers/?q=(filters:!((col:kentaikyo_contract_number,opr:eq,value:'KTK-SECRET-9')))",
+                       headers=headers)
+        assert r.status_code == 400 or r.get_json()["count"] == 0  # no oracle through a filter either
+        page = screen(demo_app, entry["login"])
+        for path in ("/employerview/list/", f"/employerview/show/{kikin1}", "/structurelinkview/list/",
+                     "/structurelinkview/add", "/employerdetailview/list/", f"/employerdetailview/show/{kikin1}",
+                     "/worker/310/50?q=基金"):
+            r = page.get(path)
+            assert not leaks(r.get_data(as_text=True)), (role, path)
+        assert "(株)基金一次建設" in page.get(f"/employerview/show/{kikin1}").get_data(as_text=True)
+    # the employer itself (and the administrator) reads and keeps its own registration
+    own, own_headers = rest(demo_app, KIKIN1)
+    mine = api_rows(own, own_headers, "employer-details")
+    assert len(mine) == 1 and set(SECRETS.values()) <= {v for v in mine[0].values() if isinstance(v, str)}
+    assert "KTK-SECRET-9" in screen(demo_app, KIKIN1).get("/employerdetailview/list/").get_data(as_text=True)
+    admin, admin_headers = rest(demo_app, "admin")
+    assert len(api_rows(admin, admin_headers, "employer-details")) == len(fact(demo_app, select(Employer.id)))
+    detail_id = fact(demo_app, select(EmployerDetail.id).where(EmployerDetail.employer_id == kikin1))[0][0]
+    r = own.put(f"/api/v1/employer-details/{detail_id}", headers=own_headers, json={"capital_yen": -1})
+    assert r.status_code == 422 and r.get_json()["code"] == "invalid_capital"
+    r = own.put(f"/api/v1/employer-details/{detail_id}", headers=own_headers, json={"capital_yen": 30_000_000})
+    assert r.status_code == 200, r.get_data(as_text=True)

@@ -12,6 +12,7 @@ from portal.db import db
 from portal.models import (
     Affiliation,
     Employer,
+    EmployerDetail,
     Qualification,
     Site,
     SiteManagerAssignment,
@@ -25,6 +26,7 @@ from portal.models import (
     WorkerQualification,
     WorkerTrade,
 )
+from portal.models.employers import DETAIL_COLUMNS
 from portal.models.workers import AFFILIATION_CHANGES, AFFILIATION_STATUSES
 from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, item_readers
 from portal.security import READ, WRITE
@@ -59,15 +61,19 @@ def item_worker_choices(model) -> dict:
             "add_form_query_rel_fields": {"worker": [["id", FilterInFunction, own]]}}
 
 
-EMPLOYER_COLUMNS = ["employer_id", "name", "name_kana", "corporate_type", "corporate_number", "postal_code",
-                    "address", "phone", "representative", "license_number", "capital_yen",
-                    "kentaikyo_contract_number", "health_insurance_office_no", "pension_office_no",
-                    "employment_insurance_office_no", "registered_on"]
+# The directory every login reads: name, ID and address (the rest is EmployerDetail, the employer's own).
+EMPLOYER_COLUMNS = ["employer_id", "name", "name_kana", "corporate_type", "postal_code", "address"]
 EmployerView = model_view(
-    Employer, list_columns=["employer_id", "name", "corporate_type", "address", "phone"],
-    show_columns=EMPLOYER_COLUMNS, add_columns=EMPLOYER_COLUMNS, edit_columns=EMPLOYER_COLUMNS,
+    Employer, list_columns=["employer_id", "name", "corporate_type", "address"],
+    show_columns=EMPLOYER_COLUMNS, add_columns=EMPLOYER_COLUMNS, edit_columns=EMPLOYER_COLUMNS[1:],
     search_columns=["employer_id", "name", "name_kana", "corporate_type", "address"],
     validators_columns={"employer_id": [CcusId("employer", Employer, "employer_id")]},
+)
+EmployerDetailView = model_view(
+    EmployerDetail, list_columns=["employer", "representative", "phone", "kentaikyo_contract_number"],
+    show_columns=["employer", *DETAIL_COLUMNS], add_columns=["employer", *DETAIL_COLUMNS],
+    edit_columns=list(DETAIL_COLUMNS), search_columns=["employer"],  # no filters on the numbers: not searchable
+    validators_columns={"capital_yen": [NumberRange(min=0, message="資本金は0以上で入力してください。")]},
 )
 
 WORKER_COLUMNS = ["worker_id", "name", "name_kana", "name_roman", "common_name", "level", "level_since",
@@ -172,6 +178,7 @@ SCREENS = [
     (TradeView, "職種コード", MASTER, {E: READ, M: READ}),
     (QualificationView, "資格コード", MASTER, {E: READ, M: READ}),
     (EmployerView, "事業者", MASTER, {E: "can_list|can_show|can_edit", M: READ, W: READ}),
+    (EmployerDetailView, "事業者の登録内容", MASTER, {E: "can_list|can_show|can_edit", M: READ}),  # its own only
     (WorkerView, "技能者情報", WORKERS, {E: "can_list|can_show|can_edit", M: READ, W: READ}),
     (WorkerRegistrationView, "技能者の登録情報", WORKERS, {}),  # the administrator's (and imports')
     (WorkerPersonalView, "本人情報", WORKERS, {E: "can_list|can_show|can_edit|can_add", W: READ}),
@@ -187,7 +194,9 @@ SCREENS = [
 ]
 
 APIS = [
-    (model_api(Employer, "employers", like=EmployerView), {E: READ, M: READ, W: READ}),
+    (model_api(Employer, "employers", like=EmployerView, list_columns=["id", *EMPLOYER_COLUMNS],
+               show_columns=["id", *EMPLOYER_COLUMNS]), {E: READ, M: READ, W: READ}),
+    (model_api(EmployerDetail, "employer-details", like=EmployerDetailView), {E: READ + "|can_put", M: READ}),
     (model_api(Worker, "workers", like=WorkerView, edit_columns=WORKER_COLUMNS[1:],  # registration fields:
                list_columns=["id", "worker_id", "name", "name_kana", "level", "registration_type"]),  # admin only
      {E: READ + "|can_put", M: READ, W: READ}),
