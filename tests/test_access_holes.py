@@ -446,3 +446,24 @@ def test_the_employer_directory_shows_name_id_and_address_only(demo_app):
     assert r.status_code == 422 and r.get_json()["code"] == "invalid_capital"
     r = own.put(f"/api/v1/employer-details/{detail_id}", headers=own_headers, json={"capital_yen": 30_000_000})
     assert r.status_code == 200, r.get_data(as_text=True)
+
+
+# --- the worker's 閲覧記録 names the company and the Tokyo time ----------------------------------------------------
+
+def test_the_workers_viewing_record_names_companies_and_tokyo_times_not_logins_or_addresses(demo_app):
+    from portal.models import AuditLog
+
+    pk = worker_pk(demo_app, MEGURO)
+    site_manager = login_of(demo_app, "site_manager")["login"]  # genba-a, staff of (株)元請A
+    screen(demo_app, site_manager).get(f"/worker-information/{MEGURO}")
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        db.session.add(AuditLog(at=datetime.datetime(2026, 11, 30, 23, 30, tzinfo=datetime.timezone.utc),
+                                user_id=1, username="admin", employer_id=None, action="export",
+                                object_type="WorkerInsurance,Worker", worker_id=pk, remote_addr="198.51.100.7"))
+        db.session.commit()
+    page = screen(demo_app, MEGURO).get("/worker/390").get_data(as_text=True)
+    assert "(株)元請A" in page and "閲覧" in page and "技能者情報" in page
+    assert "2026/12/01 08:30" in page and "システム管理者" in page and "社会保険" in page  # 23:30 UTC = 08:30 Tokyo
+    for secret in (site_manager, "198.51.100.7", "127.0.0.1", ">admin<", "WorkerInsurance"):
+        assert secret not in page, secret
+    assert screen(demo_app, MEGURO).get("/auditlogview/list/").status_code in (302, 403)
