@@ -467,3 +467,48 @@ def test_the_workers_viewing_record_names_companies_and_tokyo_times_not_logins_o
     for secret in (site_manager, "198.51.100.7", "127.0.0.1", ">admin<", "WorkerInsurance"):
         assert secret not in page, secret
     assert screen(demo_app, MEGURO).get("/auditlogview/list/").status_code in (302, 403)
+
+
+# --- every "today" is Tokyo's, also on a server whose clock runs in UTC ----------------------------------------------
+
+@pytest.fixture
+def utc_server(monkeypatch):
+    """The process runs in UTC, at 20:00 UTC: the system's date is still D while Tokyo is already at D+1 05:00.
+    portal.clock.now is the one place the portal reads the clock; it is moved there."""
+    import os
+    import time
+
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    utc_day = datetime.datetime.now(datetime.timezone.utc).date()
+    moment = datetime.datetime.combine(utc_day, datetime.time(20, 0), tzinfo=datetime.timezone.utc)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    try:
+        yield utc_day, utc_day + datetime.timedelta(days=1)
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def test_a_roster_row_starting_today_in_tokyo_counts_on_a_utc_server(demo_app, utc_server):
+    utc_day, tokyo_day = utc_server
+    assert clock.tokyo_today() == tokyo_day and datetime.date.today() == utc_day  # the two dates differ
+    kikin = fact(demo_app, select(SiteWorkerRegistration.employer_id).where(
+        SiteWorkerRegistration.worker_id == worker_pk(demo_app, MEGURO)))[0][0]
+    on_prime_sites = select(SiteWorkerRegistration.worker_id).join(Site, Site.id == SiteWorkerRegistration.site_id).where(
+        Site.prime_employer_id == employer_pk(demo_app, PRIME_A))
+    newcomer, code = fact(demo_app, select(Worker.id, Worker.worker_id).join(
+        Affiliation, Affiliation.worker_id == Worker.id).where(
+        Affiliation.employer_id == kikin, Affiliation.status == "承認済", Worker.id.not_in(on_prime_sites)))[0]
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        db.session.add(SiteWorkerRegistration(site_id=site_a_pk(demo_app), worker_id=newcomer, employer_id=kikin,
+                                              position="一般", hazardous_work=False, start_date=tokyo_day))
+        db.session.commit()
+    client, headers = rest(demo_app, PRIME_A)
+    assert code in insured_worker_codes(client, headers)  # the row scope: on the roster today (Tokyo)
+    info = screen(demo_app, PRIME_A).get(f"/worker-information/{code}", follow_redirects=True).get_data(as_text=True)
+    assert "健康保険" in info and "表示できる技能者情報がありません" not in info  # the disclosure rule, the same day
