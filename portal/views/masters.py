@@ -178,7 +178,7 @@ SCREENS = [
     (TradeView, "職種コード", MASTER, {E: READ, M: READ}),
     (QualificationView, "資格コード", MASTER, {E: READ, M: READ}),
     (EmployerView, "事業者", MASTER, {E: "can_list|can_show|can_edit", M: READ, W: READ}),
-    (EmployerDetailView, "事業者の登録内容", MASTER, {E: "can_list|can_show|can_edit", M: READ}),  # its own only
+    (EmployerDetailView, "事業者の登録内容", MASTER, {E: "can_list|can_show|can_edit|can_add", M: READ}),  # its own
     (WorkerView, "技能者情報", WORKERS, {E: "can_list|can_show|can_edit", M: READ, W: READ}),
     (WorkerRegistrationView, "技能者の登録情報", WORKERS, {}),  # the administrator's (and imports')
     (WorkerPersonalView, "本人情報", WORKERS, {E: "can_list|can_show|can_edit|can_add", W: READ}),
@@ -196,7 +196,7 @@ SCREENS = [
 APIS = [
     (model_api(Employer, "employers", like=EmployerView, list_columns=["id", *EMPLOYER_COLUMNS],
                show_columns=["id", *EMPLOYER_COLUMNS]), {E: READ, M: READ, W: READ}),
-    (model_api(EmployerDetail, "employer-details", like=EmployerDetailView), {E: READ + "|can_put", M: READ}),
+    (model_api(EmployerDetail, "employer-details", like=EmployerDetailView), {E: READ + "|can_put|can_post", M: READ}),
     (model_api(Worker, "workers", like=WorkerView, edit_columns=WORKER_COLUMNS[1:],  # registration fields:
                list_columns=["id", "worker_id", "name", "name_kana", "level", "registration_type"]),  # admin only
      {E: READ + "|can_put", M: READ, W: READ}),
