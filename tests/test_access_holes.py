@@ -512,3 +512,30 @@ def test_a_roster_row_starting_today_in_tokyo_counts_on_a_utc_server(demo_app, u
     assert code in insured_worker_codes(client, headers)  # the row scope: on the roster today (Tokyo)
     info = screen(demo_app, PRIME_A).get(f"/worker-information/{code}", follow_redirects=True).get_data(as_text=True)
     assert "健康保険" in info and "表示できる技能者情報がありません" not in info  # the disclosure rule, the same day
+
+
+def test_the_migration_moves_every_employer_value_to_its_detail_row(database):
+    """acc3ss: the non-public columns move to employer_details without losing a value (SQLite and PostgreSQL)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from portal.migrate import upgrade
+
+    upgrade(database.url, "h0tpath")
+    engine = create_engine(database.url)
+    try:
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO employers (employer_id, name, corporate_type, address, representative, "
+                           "kentaikyo_contract_number, capital_yen, registered_on) VALUES ('41522937006822', '(株)元請A', "
+                           "'法人', '東京都千代田区', '元請 太郎', '1001', 500000000, '2019-04-01'), "
+                           "('66679345433022', '(株)基金一次建設', '法人', NULL, NULL, NULL, NULL, NULL)"))
+        upgrade(database.url)
+        with engine.connect() as c:
+            rows = c.execute(text("SELECT e.employer_id, e.name, e.address, d.representative, d.kentaikyo_contract_number, "
+                                  "d.capital_yen FROM employers e JOIN employer_details d ON d.employer_id = e.id "
+                                  "ORDER BY e.employer_id")).all()
+            columns = {col["name"] for col in inspect(c).get_columns("employers")}
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [("41522937006822", "(株)元請A", "東京都千代田区", "元請 太郎", "1001", 500000000),
+                                        ("66679345433022", "(株)基金一次建設", None, None, None, None)]
+    assert "representative" not in columns and "kentaikyo_contract_number" not in columns

@@ -34,13 +34,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("employer_id"),
     )
     op.execute(f"INSERT INTO employer_details (employer_id, {NAMES}) SELECT id, {NAMES} FROM employers")
-    with op.batch_alter_table("employers", schema=None) as batch_op:
+    # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35 has it), never a rebuild of employers: with foreign keys on,
+    # SQLite's DROP TABLE of a rebuild would delete the detail rows just copied (ON DELETE CASCADE) and refuse
+    # for every table that points at an employer.
+    with op.batch_alter_table("employers", schema=None, recreate="never") as batch_op:
         for name, _type in COLUMNS:
             batch_op.drop_column(name)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("employers", schema=None) as batch_op:
+    with op.batch_alter_table("employers", schema=None, recreate="never") as batch_op:
         for name, type_ in COLUMNS:
             batch_op.add_column(sa.Column(name, type_, nullable=True))
     for name, _type in COLUMNS:
