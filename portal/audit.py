@@ -212,5 +212,34 @@ def flush_request(response):
     return response
 
 
+# --- what the worker reads (390_閲覧記録) ------------------------------------------------------------------------
+
+WHAT_LABELS = {"Worker": "技能者情報", "WorkerPersonal": "本人情報", "WorkerInsurance": "社会保険・退職金共済",
+               "WorkerTrade": "保有職種", "WorkerQualification": "保有資格", "WorkerAward": "表彰", "Affiliation": "所属",
+               "Credential": "入退場の登録", "SiteWorkerRegistration": "作業員名簿", "WorkHistory": "就業履歴",
+               "EntryExitEvent": "入退場記録"}
+ADMINISTRATOR = "システム管理者（運営）"
+
+
+def viewer_log(session, worker_id: int, limit: int = 200) -> list[dict]:
+    """The worker's 閲覧記録: who (the company, or the operator) did what with which of its data, when (Tokyo
+    time). Never the staff member's login ID or address: those stay in the administrators' audit log."""
+    from sqlalchemy import select
+
+    from portal.clock import TOKYO, UTC
+    from portal.models import Employer
+
+    t, e = AuditLog.__table__, Employer.__table__  # the worker's own rows; company names are the public directory
+    rows = session.execute(select(t.c.at, t.c.employer_id, t.c.action, t.c.object_type).where(
+        t.c.worker_id == worker_id).order_by(t.c.at.desc(), t.c.id.desc()).limit(limit)).all()
+    ids = {r.employer_id for r in rows if r.employer_id}
+    names = dict(session.execute(select(e.c.id, e.c.name).where(e.c.id.in_(ids))).all()) if ids else {}
+    return [{"at": (r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC)).astimezone(TOKYO),
+             "company": names.get(r.employer_id, "") if r.employer_id else ADMINISTRATOR,
+             "action": ACTION_LABELS.get(r.action, r.action),
+             "what": "、".join(dict.fromkeys(WHAT_LABELS.get(w, w) for w in r.object_type.split(",")))}
+            for r in rows]
+
+
 def install(app) -> None:
     app.after_request(flush_request)

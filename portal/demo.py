@@ -12,11 +12,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import codes, passwords
+from portal import clock, codes, passwords
 from portal.credentials import keys_from_config
 from portal.models import (
     Affiliation,
     Employer,
+    EmployerDetail,
     Qualification,
     Site,
     SiteManagerAssignment,
@@ -29,6 +30,7 @@ from portal.models import (
     WorkerQualification,
     WorkerTrade,
 )
+from portal.models.employers import DETAIL_COLUMNS
 from portal.scoping import ALL, ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, using_scope
 
 DEMO_PASSWORD = "Ccus-demo-2026"
@@ -52,6 +54,12 @@ def make_id(rng: random.Random, suffix: str, taken: set) -> str:
         if value not in taken:
             taken.add(value)
             return value
+
+
+def new_employer(**values) -> Employer:
+    """An Employer with its EmployerDetail (the non-public part of its registration) from one set of values."""
+    detail = {k: values.pop(k) for k in DETAIL_COLUMNS if k in values}
+    return Employer(**values, detail=EmployerDetail(**detail))
 
 
 def add_login(sm, username: str, password: str, role: str, *, first_name: str, last_name: str,
@@ -133,33 +141,33 @@ def build(session: Session, sm=None, *, workers: int = 300, seed: int = 20211101
     """Seed the demo into an empty database; return the demo logins ({role, login, password, employer_id,
     worker_id, site_ids}). Logins are created only when ``sm`` (FAB's security manager) is given."""
     rng = random.Random(seed)
-    today = today or datetime.date.today()
+    today = today or clock.tokyo_today()
     start = today.replace(day=1) - datetime.timedelta(days=62)
     start = start.replace(day=1)
     taken = {"41522937006822", "66679345433022", "36265810102371", "93845751166921", "30154216388821", "17788930382321"}
     with using_scope(session, ALL):
         codes.seed(session)
         # --- employers: 3 primes, 7 first tier, 10 second tier -----------------------------------------------
-        prime_a = Employer(employer_id="41522937006822", name="(株)元請A", name_kana="(カブ)モトウケエー", corporate_type="法人",
+        prime_a = new_employer(employer_id="41522937006822", name="(株)元請A", name_kana="(カブ)モトウケエー", corporate_type="法人",
                            address="東京都千代田区丸の内1-1-1", phone="03-1111-0001", representative="元請 太郎",
                            license_number="国土交通大臣許可(特-1)第00001号", capital_yen=500_000_000,
                            kentaikyo_contract_number="1001", registered_on=datetime.date(2019, 4, 1))
-        kikin1 = Employer(employer_id="66679345433022", name="(株)基金一次建設", name_kana="(カブ)キキンイチジケンセツ",
+        kikin1 = new_employer(employer_id="66679345433022", name="(株)基金一次建設", name_kana="(カブ)キキンイチジケンセツ",
                           corporate_type="法人", address="東京都港区虎ノ門4-2-12", phone="03-5473-4570",
                           representative="基金 一郎", kentaikyo_contract_number="1320", registered_on=datetime.date(2019, 4, 1))
-        kikin = Employer(employer_id=make_id(rng, "22", taken), name="(株)基金建設", name_kana="(カブ)キキンケンセツ",
+        kikin = new_employer(employer_id=make_id(rng, "22", taken), name="(株)基金建設", name_kana="(カブ)キキンケンセツ",
                          corporate_type="法人", address="東京都港区虎ノ門1-2-3", phone="03-5473-0000",
                          representative="基金 花子", kentaikyo_contract_number="1321", registered_on=datetime.date(2019, 4, 1))
         session.add_all([prime_a, kikin1, kikin])
         primes = [prime_a]
         for label in ("B", "C"):
-            e = Employer(employer_id=make_id(rng, "22", taken), name=f"(株)元請{label}", corporate_type="法人",
+            e = new_employer(employer_id=make_id(rng, "22", taken), name=f"(株)元請{label}", corporate_type="法人",
                          address=f"東京都{rng.choice(WARDS)}1-{rng.randrange(1, 30)}", kentaikyo_contract_number=str(rng.randrange(1000, 9999)))
             session.add(e)
             primes.append(e)
         first = [kikin1, kikin]
         for i in range(5):
-            e = Employer(employer_id=make_id(rng, "22", taken), name=f"(株){['東','西','南','北','中央'][i]}建工",
+            e = new_employer(employer_id=make_id(rng, "22", taken), name=f"(株){['東','西','南','北','中央'][i]}建工",
                          corporate_type="法人", address=f"東京都{rng.choice(WARDS)}{i + 1}-1",
                          kentaikyo_contract_number=str(rng.randrange(1000, 9999)))
             session.add(e)
@@ -167,7 +175,7 @@ def build(session: Session, sm=None, *, workers: int = 300, seed: int = 20211101
         second = []
         for i in range(10):
             individual = i >= 8  # 一人親方 register as both employer and worker
-            e = Employer(employer_id=make_id(rng, "22", taken),
+            e = new_employer(employer_id=make_id(rng, "22", taken),
                          name=(f"{SURNAMES[i]}工業(株)" if not individual else f"{SURNAMES[i + 10]} 親方"),
                          corporate_type="個人" if individual else "法人", address=f"東京都{rng.choice(WARDS)}{i + 2}-5",
                          kentaikyo_contract_number=str(rng.randrange(1000, 9999)))

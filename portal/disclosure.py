@@ -7,8 +7,12 @@ it (or :func:`worker_information`, which asks it for every item and returns only
 - the worker itself (and the system administrator): everything;
 - a current 所属事業者 (Affiliation 承認済, 事業者責任者): everything except 過去の所属事業者;
 - a 元請: the 作業員名簿 items of workers actively registered (施工体制技能者登録, today within the period) on
-  its sites; an upper subcontractor: the same for workers registered by the companies below it on that site;
-  a 現場管理者: the same, for its assigned sites only. The registering company must still employ the worker;
+  its sites by itself or a company in the site's APPROVED structure; an upper subcontractor: the same for
+  workers registered by the companies below it on that site; a 現場管理者: the same, for its assigned sites
+  only. The registering company must still employ the worker (portal.scoping.on_roster: the row scope reads
+  the same rule, so a list never shows more than this);
+- a worker who merely tapped at a prime's gate: nothing here (the row scope shows the prime who it was);
+- after 退会: nothing to any company (the records are kept; administrators still see them);
 - any other company: only items BOTH the worker and a current 所属事業者 disclosed, only while both agree;
 - never to a company, consent or not: 過去の所属事業者 and 生年月日 (共通非公開項目);
 - another worker: nothing.
@@ -21,10 +25,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import work_calendar
+from portal import clock, work_calendar
 from portal.errors import DomainError
 from portal.models import (
     Affiliation,
@@ -38,44 +42,25 @@ from portal.models import (
     WorkerQualification,
     WorkerTrade,
 )
-from portal.models.disclosure import (
+from portal.models.disclosure import (  # noqa: F401  (the rule is re-exported: callers use portal.disclosure)
+    ADMIN,
     CONSENTABLE,
+    EMPLOYER,
     ITEM_BY_CODE,
     ITEMS,
     NEVER_ITEMS,
+    NOBODY,
+    OTHER,
+    ROSTER,
     ROSTER_ITEMS,
+    SELF,
     DisclosureSetting,
+    Relation,
+    decide,
 )
-from portal.models.structure import SiteWorkerRegistration
-from portal.scoping import ALL, Scope, using_scope
+from portal.scoping import ALL, Scope, on_roster, using_scope
 
 APPROVED = "承認済"
-
-# How the viewer stands to the worker (the only input of the rule besides the consents).
-SELF, ADMIN, EMPLOYER, ROSTER, OTHER, NOBODY = "self", "admin", "employer", "roster", "other", "nobody"
-
-
-@dataclasses.dataclass(frozen=True)
-class Relation:
-    kind: str
-    consented: frozenset = frozenset()  # items both parties currently disclose (never-items excluded)
-
-
-def decide(relation: Relation, item: str) -> bool:
-    """The rule itself, over facts already gathered (pure: the property-based tests drive it directly too)."""
-    if item not in ITEM_BY_CODE:
-        raise ValueError(f"unknown disclosure item: {item}")
-    if relation.kind in (SELF, ADMIN):
-        return True
-    if relation.kind == EMPLOYER:
-        return item != "past_employers"
-    if item in NEVER_ITEMS:
-        return False
-    if relation.kind == ROSTER:
-        return item in ROSTER_ITEMS or item in relation.consented
-    if relation.kind == OTHER:
-        return item in relation.consented
-    return False
 
 
 def _worker_pk(worker) -> int:
@@ -100,38 +85,25 @@ def consented_items(session: Session, worker_id: int) -> frozenset:
     return frozenset(items) - NEVER_ITEMS
 
 
-def _on_roster(session: Session, scope: Scope, worker_id: int, today: datetime.date) -> bool:
-    """Is the worker actively registered on a site where the viewer is the prime, or by a company below the
-    viewer on that site, by a company that still employs the worker?"""
-    regs, aff = SiteWorkerRegistration.__table__, Affiliation.__table__
-    below = dict(scope.lower_by_site)
-    sites = set(scope.prime_site_ids) | set(below)
-    if not sites:
-        return False
-    rows = session.execute(
-        select(regs.c.site_id, regs.c.employer_id).join(
-            aff, and_(aff.c.worker_id == regs.c.worker_id, aff.c.employer_id == regs.c.employer_id,
-                      aff.c.status == APPROVED)).where(
-            regs.c.worker_id == worker_id, regs.c.site_id.in_(sites),
-            or_(regs.c.start_date.is_(None), regs.c.start_date <= today),
-            or_(regs.c.end_date.is_(None), regs.c.end_date >= today))).all()
-    return any(site in scope.prime_site_ids or employer in below.get(site, ()) for site, employer in rows)
+def _withdrawn(session: Session, worker_id: int) -> bool:
+    t = Worker.__table__
+    return session.execute(select(t.c.withdrawn_at).where(t.c.id == worker_id)).scalar() is not None
 
 
 def relation(session: Session, scope: Scope, worker, today: datetime.date | None = None) -> Relation:
     """How the viewer of ``scope`` stands to ``worker`` today (Core statements: never filtered, always fresh)."""
-    today = today or datetime.date.today()
+    today = today or clock.tokyo_today()
     worker_id = _worker_pk(worker)
     if scope.is_all:
         return Relation(ADMIN)
     if scope.kind == "worker":
         return Relation(SELF if scope.worker_id == worker_id else NOBODY)
-    if scope.kind != "employer":
-        return Relation(NOBODY)
+    if scope.kind != "employer" or _withdrawn(session, worker_id):
+        return Relation(NOBODY)  # 退会 ends every company's view at once (the records themselves are kept)
     if not scope.site_manager and scope.employer_id in current_employer_ids(session, worker_id):
         return Relation(EMPLOYER)
     consented = consented_items(session, worker_id)
-    if _on_roster(session, scope, worker_id, today):
+    if worker_id in on_roster(session, scope.roster_by_site, today, worker_id):  # the row scope's own rule
         return Relation(ROSTER, consented)
     return Relation(OTHER, consented)
 
@@ -285,7 +257,7 @@ def worker_information(session: Session, viewer_scope: Scope, worker, today: dat
     of another company); only values :func:`may_see` allows leave this function."""
     from portal.db import ScopedSession  # here, not at import: portal.db imports the scope machinery
 
-    today = today or datetime.date.today()
+    today = today or clock.tokyo_today()
     worker_id = _worker_pk(worker)
     rel = relation(session, viewer_scope, worker_id, today)
     allowed = [i.code for i in ITEMS if decide(rel, i.code)]

@@ -25,7 +25,7 @@ from typing import Iterator
 from sqlalchemy import and_, event, false, inspect, or_, select, true
 from sqlalchemy.orm import Session, with_loader_criteria
 
-from portal import structure
+from portal import clock, structure
 from portal.errors import ScopeError
 from portal.models import (
     Affiliation,
@@ -76,6 +76,8 @@ class Scope:
     lower_by_site: tuple = ()  # ((site_id, frozenset(employer ids at or below the employer)), …)
     worker_ids: frozenset = frozenset()  # workers whose roster row is visible
     own_worker_ids: frozenset = frozenset()  # current workers (affiliation 承認済): all their data
+    roster_by_site: tuple = ()  # ((site_id, frozenset(employers at or below in the APPROVED structure)), …)
+    roster_worker_ids: frozenset = frozenset()  # on the viewer's roster today (disclosure's ROSTER relation)
     link_ids: frozenset = frozenset()
     registration_ids: frozenset = frozenset()
 
@@ -96,6 +98,7 @@ NONE = Scope("none")
 # register_rule(Model, read=lambda scope: <criterion>, write=lambda scope, obj, deleting: <bool>).
 # read is called only for the employer and worker kinds (all sees everything, none nothing).
 from portal.rules import EXTRA_RULES, register_rule  # noqa: E402,F401  (import-free registry: no cycle)
+from portal.models.disclosure import EMPLOYER, ROSTER, SELF, relations_reading  # noqa: E402  (the one rule)
 
 
 def scoped_models() -> tuple:
@@ -134,10 +137,35 @@ def _below(links, site_id: int, root: int) -> set:
     return found
 
 
+def _active(regs, today: datetime.date):
+    return and_(or_(regs.c.start_date.is_(None), regs.c.start_date <= today),
+                or_(regs.c.end_date.is_(None), regs.c.end_date >= today))
+
+
+def on_roster(session: Session, roster_by_site, today: datetime.date, worker_id: int | None = None) -> frozenset:
+    """The roster rule (portal.disclosure's ROSTER relation, and the row scope of the 作業員名簿 items): the
+    workers with a roster row active today on one of the viewer's sites, put there by a company at or below
+    the viewer in that site's approved structure (``roster_by_site``) that still employs them (所属 承認済),
+    and not withdrawn (退会). Not a worker who merely tapped at a gate, nor one of an only invited company.
+    ``worker_id`` asks about one worker (disclosure asks afresh at each question)."""
+    regs, aff, workers = SiteWorkerRegistration.__table__, Affiliation.__table__, Worker.__table__
+    conds = [and_(regs.c.site_id == site, regs.c.employer_id.in_(below)) for site, below in roster_by_site]
+    if not conds:
+        return frozenset()
+    stmt = (select(regs.c.worker_id).distinct()
+            .join(aff, and_(aff.c.worker_id == regs.c.worker_id, aff.c.employer_id == regs.c.employer_id,
+                            aff.c.status == "承認済"))
+            .join(workers, workers.c.id == regs.c.worker_id)
+            .where(or_(*conds), _active(regs, today), workers.c.withdrawn_at.is_(None)))
+    if worker_id is not None:
+        stmt = stmt.where(regs.c.worker_id == worker_id)
+    return _ids(session, stmt)
+
+
 def employer_scope(session: Session, employer_id: int, manager_user_id: int | None = None,
                    today: datetime.date | None = None) -> Scope:
     """The scope of an employer user. ``manager_user_id`` limits it to a 現場管理者's assigned sites."""
-    today = today or datetime.date.today()
+    today = today or clock.tokyo_today()
     sites, links_t, regs, aff = (Site.__table__, StructureLink.__table__, SiteWorkerRegistration.__table__,
                                  Affiliation.__table__)
     prime_sites = _ids(session, select(sites.c.id).where(sites.c.prime_employer_id == employer_id))
@@ -154,6 +182,7 @@ def employer_scope(session: Session, employer_id: int, manager_user_id: int | No
         invited = frozenset()
     links = _approved_links(session, participating | invited)
     lower_by_site = {s: frozenset(_below(links, s, employer_id)) for s in participating}
+    roster_by_site = tuple(sorted(lower_by_site.items()))  # the approved structure only, the prime's too
     for s in prime_sites:  # the prime sees the whole tree, approved or not yet
         lower_by_site[s] = frozenset({lid for _i, ls, u, lid, _st in links if ls == s} | {employer_id})
     link_ids = {
@@ -166,10 +195,11 @@ def employer_scope(session: Session, employer_id: int, manager_user_id: int | No
             employer_ids |= {upper, lower}
     employer_ids |= set(_ids(session, select(sites.c.prime_employer_id).where(sites.c.id.in_(participating | invited))))
 
-    own_workers = _ids(session, select(aff.c.worker_id).where(aff.c.employer_id == employer_id, aff.c.status == "承認済"))
+    own_workers = _ids(session, select(aff.c.worker_id).join(Worker.__table__, Worker.__table__.c.id == aff.c.worker_id)
+                       .where(aff.c.employer_id == employer_id, aff.c.status == "承認済",
+                              Worker.__table__.c.withdrawn_at.is_(None)))
     # Roster rows: own registrations anywhere; on a participating site those of the employers below, while active.
-    active = and_(or_(regs.c.start_date.is_(None), regs.c.start_date <= today),
-                  or_(regs.c.end_date.is_(None), regs.c.end_date >= today))
+    active = _active(regs, today)
     conds = [regs.c.employer_id == employer_id] if manager_user_id is None else []
     for s, below in lower_by_site.items():
         conds.append(and_(regs.c.site_id == s, regs.c.employer_id.in_(below), active))
@@ -192,6 +222,7 @@ def employer_scope(session: Session, employer_id: int, manager_user_id: int | No
         prime_site_ids=frozenset(prime_sites), lower_by_site=tuple(sorted(lower_by_site.items())),
         worker_ids=frozenset(visible_workers),
         own_worker_ids=own_workers if manager_user_id is None else frozenset(),
+        roster_by_site=roster_by_site, roster_worker_ids=on_roster(session, roster_by_site, today),
         link_ids=frozenset(link_ids), registration_ids=registration_ids,
     )
 
@@ -229,13 +260,25 @@ def scope_for_user(session: Session, user) -> Scope:
 
 # --- where the scope applies ----------------------------------------------------------------------------------
 
+def item_readers(scope: Scope, model) -> frozenset:
+    """The workers whose ``model`` rows (items of a worker's record: portal.models.disclosure.MODEL_ITEMS) the
+    scope reads: those to whom it stands in a relation that portal.disclosure.decide lets see every item on
+    the row. An employer: its current workers (EMPLOYER) and, for 作業員名簿 items only, its roster (ROSTER);
+    a worker: itself. Gate-only workers read nothing here (the Worker row says who they are)."""
+    if scope.kind == "worker":
+        groups = {SELF: scope.own_worker_ids}
+    else:
+        groups = {EMPLOYER: scope.own_worker_ids, ROSTER: scope.roster_worker_ids}
+    return frozenset().union(*(groups[k] for k in relations_reading(model.__name__, groups)))
+
+
 def criteria(scope: Scope) -> dict:
     """The WHERE criterion for each scoped model under ``scope``."""
     if scope.is_all:
         return {}
     if scope.kind == "none":
         return {m: false() for m in SCOPED_MODELS + tuple(EXTRA_RULES)}
-    worker_children = {m: m.worker_id.in_(scope.worker_ids) for m in WORKER_CHILDREN}
+    worker_children = {m: m.worker_id.in_(item_readers(scope, m)) for m in WORKER_CHILDREN}
     history_conds = [WorkHistory.site_id.in_(scope.prime_site_ids)]
     for site_id, below in scope.lower_by_site:
         history_conds.append(and_(WorkHistory.site_id == site_id, WorkHistory.employer_id.in_(below)))
@@ -255,7 +298,7 @@ def criteria(scope: Scope) -> dict:
     return {
         Employer: true(),  # the registered-employer directory is public in CCUS (登録事業者検索); writes stay own-only
         Worker: Worker.id.in_(scope.worker_ids),
-        WorkerPersonal: WorkerPersonal.worker_id.in_(scope.own_worker_ids),
+        WorkerPersonal: WorkerPersonal.worker_id.in_(item_readers(scope, WorkerPersonal)),
         **worker_children,
         Affiliation: affiliation,
         Site: Site.id.in_(scope.site_ids),
@@ -281,6 +324,23 @@ def ref(obj, column: str):
     return value
 
 
+def changed(obj, *attrs) -> bool:
+    """Whether the flush would change any of ``attrs`` of ``obj`` (a column or its relationship)."""
+    state = inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs if a in state.attrs)
+
+
+def before(obj, attr: str):
+    """The stored value of ``attr`` (what the row holds before this flush)."""
+    history = inspect(obj).attrs[attr].history
+    return history.deleted[0] if history.deleted else getattr(obj, attr)
+
+
+# Set by evaluation (能力評価) and registration (the operator, an import), never by the employer.
+REGISTRATION_FIELDS = ("level", "level_since", "registration_type", "card_expires_on", "registered_on")
+LINK_TERMS = ("work_scope", "contract_amount_yen")  # the upper company's terms of a subcontract
+
+
 def _writable(scope: Scope, obj, deleting: bool) -> bool:
     """May ``scope`` insert, change or delete ``obj``? Checked on the values the row would have after the flush."""
     if scope.is_all:
@@ -296,10 +356,14 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
     if isinstance(obj, Employer):
         return obj.id == e and not deleting and not scope.site_manager
     if isinstance(obj, Worker):
+        if obj.id in scope.own_worker_ids and changed(obj, *REGISTRATION_FIELDS):
+            raise ScopeError("技能レベル・レベル取得日・登録区分・カード有効期限・初回登録日は、能力評価と技能者登録"
+                             "（システム管理者・取込）で設定されます。事業者は変更できません。", code="set_by_registration")
         return obj.id in scope.own_worker_ids and not deleting
     if isinstance(obj, (WorkerPersonal, *WORKER_CHILDREN, Credential)):
         return ref(obj, "worker_id") in scope.own_worker_ids
-    if isinstance(obj, Affiliation):  # an employer may cancel (取消) its own links, not create others'
+    if isinstance(obj, Affiliation):  # an employer may cancel (取消) its own links (portal.validation allows no
+        # other change of status, for anybody); a new link is the worker's request (350), approved by the employer
         return ref(obj, "employer_id") == e and obj.id is not None and not deleting and not scope.site_manager
     if isinstance(obj, Site):
         return ref(obj, "prime_employer_id") == e and (obj.id is None or obj.id in scope.prime_site_ids)
@@ -311,9 +375,11 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
                     and (deleting or (obj.status or "招待中") == "招待中"))  # an invitation, never self-approved
         if obj.id not in scope.link_ids:
             return False
-        before = inspect(obj).attrs.status.history.deleted
         side = "upper" if ref(obj, "upper_employer_id") == e else "lower" if ref(obj, "lower_employer_id") == e else None
-        return side is not None and structure.status_change_allowed(side, before[0] if before else obj.status, obj.status)
+        if side == "lower" and changed(obj, *LINK_TERMS):
+            raise ScopeError("契約金額・担当工事内容は上位事業者が設定します。下位事業者は変更できません。",
+                             code="link_terms_upper_only")
+        return side is not None and structure.status_change_allowed(side, before(obj, "status"), obj.status)
     if isinstance(obj, SiteWorkerRegistration):
         return (ref(obj, "employer_id") == e and ref(obj, "worker_id") in scope.own_worker_ids
                 and ref(obj, "site_id") in scope.participating_site_ids)

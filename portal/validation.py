@@ -2,15 +2,15 @@
 raising DomainError (Japanese message, stable code) before anything is written."""
 from __future__ import annotations
 
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, select
 
-from portal import structure
+from portal import clock, structure
 from portal.errors import DomainError
-from portal.scoping import ref
+from portal.scoping import before, changed as _changed, ref
 from portal.models import Affiliation, Site, SiteWorkerRegistration, StructureLink, Worker, WorkerTrade
 from portal.models.employers import CORPORATE_TYPES
 from portal.models.structure import LINK_STATUSES, POSITIONS
-from portal.models.workers import AFFILIATION_STATUSES, INSURANCE_STATUSES, REGISTRATION_TYPES
+from portal.models.workers import AFFILIATION_CHANGES, AFFILIATION_STATUSES, INSURANCE_STATUSES, REGISTRATION_TYPES
 
 MAX_TRADES = 4  # a worker may hold up to 4 職種 at once (domain.md §3)
 
@@ -23,6 +23,26 @@ def _period(start, end, code: str, label: str) -> None:
 def _choice(value, allowed, code: str, label: str) -> None:
     if value is not None and value not in allowed:
         raise DomainError(code, f"{label}は次のいずれかです: {'、'.join(allowed)}（入力値: {value}）。")
+
+
+def _not_negative(value, code: str, label: str) -> None:
+    if value is not None and value < 0:
+        raise DomainError(code, f"{label}は0以上で入力してください（入力値: {value}）。")
+
+
+def _affiliation_change(obj, today) -> None:
+    """取消 is final, and so is a link whose end date has passed: neither is reopened or extended (a former
+    employer cannot re-link itself; a new link is the worker's request, 350_変更 → 所属事業者). The only change
+    of status is 承認済 → 取消."""
+    status, ended = before(obj, "status"), before(obj, "ended_on")
+    closed = status == "取消" or (ended is not None and ended < today)
+    if closed and (obj.status != status or _changed(obj, "worker_id", "employer_id", "worker", "employer")
+                   or (ended is not None and (obj.ended_on is None or obj.ended_on > ended))):
+        raise DomainError("affiliation_final", "取消・終了した所属は元に戻せません。新たな所属は、技能者本人の申請"
+                                               "（350_変更 → 所属事業者）を事業者が承認して登録します。")
+    if obj.status != status and (status, obj.status) not in AFFILIATION_CHANGES:
+        raise DomainError("invalid_affiliation_change",
+                          f"所属の状態は「{status}」から「{obj.status}」に変更できません（変更できるのは 承認済 → 取消 のみ）。")
 
 
 def check(session, obj) -> None:
@@ -38,11 +58,14 @@ def check(session, obj) -> None:
     elif isinstance(obj, Affiliation):
         _period(obj.started_on, obj.ended_on, "invalid_affiliation_period", "所属期間")
         _choice(obj.status, AFFILIATION_STATUSES, "invalid_affiliation_status", "所属の状態")
+        if obj.id is not None:
+            _affiliation_change(obj, clock.tokyo_today())
     elif isinstance(obj, StructureLink):
         _choice(obj.status, LINK_STATUSES, "invalid_link_status", "施工体制の状態")
         upper, lower = ref(obj, "upper_employer_id"), ref(obj, "lower_employer_id")
         if upper is not None and upper == lower:
             raise DomainError("invalid_structure_link", "上位事業者と下位事業者が同じです。")
+        _not_negative(obj.contract_amount_yen, "invalid_contract_amount", "契約金額")
         if obj.tier is not None and obj.tier < 1:
             raise DomainError("invalid_tier", "階層は1次以上です。")
         site = ref(obj, "site_id")
@@ -57,6 +80,8 @@ def check(session, obj) -> None:
             raise DomainError("too_many_trades", f"職種は1人{MAX_TRADES}つまでです。")
     elif obj.__class__.__name__ == "Employer":
         _choice(obj.corporate_type, CORPORATE_TYPES, "invalid_corporate_type", "法人・個人区分")
+    elif obj.__class__.__name__ == "EmployerDetail":
+        _not_negative(obj.capital_yen, "invalid_capital", "資本金")
     elif obj.__class__.__name__ == "WorkerInsurance":
         for attr, label in (("health_status", "健康保険"), ("pension_status", "年金保険"), ("employment_status", "雇用保険")):
             _choice(getattr(obj, attr), INSURANCE_STATUSES, "invalid_insurance_status", label)
@@ -80,11 +105,6 @@ def _in_records(session, obj) -> bool:
             if session.execute(select(t.c.id).where(t.c[column] == obj.id).limit(1)).first() is not None:
                 return True
     return False
-
-
-def _changed(obj, *attrs) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[a].history.has_changes() for a in attrs if a in state.attrs)
 
 
 def _trade_count(session, worker_ids) -> None:

@@ -16,7 +16,7 @@ import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal import disclosure
+from portal import clock, disclosure
 from portal.errors import DomainError
 from portal.ids import validate_ccus_id
 from portal.models import (
@@ -154,7 +154,7 @@ def withdraw_request(session: Session, scope: Scope, request_id: int) -> ChangeR
 def decide(session: Session, scope: Scope, request_id: int, approve: bool, decided_by: str,
            reason: str | None = None, today: datetime.date | None = None) -> ChangeRequest:
     """The approver (or an administrator) approves or rejects a pending change; approval applies it."""
-    today = today or datetime.date.today()
+    today = today or clock.tokyo_today()
     with using_scope(session, scope):
         req = session.get(ChangeRequest, request_id)
     if req is None or not (scope.is_all or (scope.kind == "employer" and not scope.site_manager
@@ -249,7 +249,7 @@ def withdraw(session: Session, worker_id: int, now: datetime.datetime | None = N
         worker.withdrawn_at = now
         for aff in session.execute(select(Affiliation).where(Affiliation.worker_id == worker_id,
                                                              Affiliation.status == "承認済")).scalars():
-            aff.status, aff.ended_on, aff.is_primary = "取消", max(now.date(), aff.started_on or now.date()), False
+            aff.status, aff.ended_on, aff.is_primary = "取消", max(clock.tokyo_date(now), aff.started_on or clock.tokyo_date(now)), False
         for cred in session.execute(select(Credential).where(Credential.worker_id == worker_id,
                                                              Credential.revoked_at.is_(None))).scalars():
             cred.revoked_at = now

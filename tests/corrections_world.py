@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from portal import codes
-from portal.demo import DEMO_PASSWORD, add_login, add_worker, link, register_on_site
-from portal.models import Employer, PortalUser, Site, SiteManagerAssignment, Trade
+from portal.demo import DEMO_PASSWORD, add_login, add_worker, link, new_employer, register_on_site
+from portal.models import PortalUser, Site, SiteManagerAssignment, Trade
 from portal.scoping import ALL, ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, scope_for_user, using_scope
 
 START = datetime.date(2026, 1, 1)
@@ -36,8 +36,8 @@ def build(app) -> dict:
     app.config["FAB_PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"  # test logins: a cheap hash keeps tests fast
     with using_scope(s, ALL):
         codes.seed(s)
-        emp = {k: Employer(employer_id=IDS[k], name=f"(株){k}建設", corporate_type="法人",
-                           kentaikyo_contract_number="1321") for k in ("P", "S1", "S2", "O", "Q")}
+        emp = {k: new_employer(employer_id=IDS[k], name=f"(株){k}建設", corporate_type="法人",
+                               kentaikyo_contract_number="1321") for k in ("P", "S1", "S2", "O", "Q")}
         s.add_all(emp.values())
         s.flush()
         x = Site(site_id=IDS["X"], name="現場X", prime_employer_id=emp["P"].id, approved=True,

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 models, one module per concept. Importing this package registers every table on FAB's
 metadata (``flask_appbuilder.Model``), which Alembic and the tests use."""
 from portal.models.codes import Qualification, Trade  # noqa: F401
-from portal.models.employers import Employer  # noqa: F401
+from portal.models.employers import Employer, EmployerDetail  # noqa: F401
 from portal.models.workers import (  # noqa: F401
     Affiliation,
     Worker,

@@ -71,6 +71,55 @@ ROSTER_ITEMS = frozenset(i.code for i in ITEMS if i.roster)
 NEVER_ITEMS = frozenset(i.code for i in ITEMS if i.never)
 
 
+# --- the rule ------------------------------------------------------------------------------------------------
+# Pure, next to the item list, so that portal.disclosure (one worker, one item) and portal.scoping (which rows
+# of the item-bearing models a principal reads) decide with the same function.
+
+# How the viewer stands to the worker (the only input of the rule besides the consents).
+SELF, ADMIN, EMPLOYER, ROSTER, OTHER, NOBODY = "self", "admin", "employer", "roster", "other", "nobody"
+
+
+@dataclasses.dataclass(frozen=True)
+class Relation:
+    kind: str
+    consented: frozenset = frozenset()  # items both parties currently disclose (never-items excluded)
+
+
+def decide(relation: Relation, item: str) -> bool:
+    """The rule itself, over facts already gathered (pure: the property-based tests drive it directly too)."""
+    if item not in ITEM_BY_CODE:
+        raise ValueError(f"unknown disclosure item: {item}")
+    if relation.kind in (SELF, ADMIN):
+        return True
+    if relation.kind == EMPLOYER:
+        return item != "past_employers"
+    if item in NEVER_ITEMS:
+        return False
+    if relation.kind == ROSTER:
+        return item in ROSTER_ITEMS or item in relation.consented
+    if relation.kind == OTHER:
+        return item in relation.consented
+    return False
+
+
+# The items each row of a worker's record carries (portal.disclosure._load reads them from these models). A
+# row is read through the row scope only by a relation that may see every item on it, consents aside:
+# consented items reach other companies only through the 技能者情報 screen, which shows item by item.
+MODEL_ITEMS = {
+    "WorkerPersonal": ("birth_date", "sex", "blood_type", "address", "phone", "email", "emergency_contact",
+                       "nationality", "education", "health_check"),
+    "WorkerInsurance": ("social_insurance", "retirement_aid", "rousai_special"),
+    "WorkerQualification": ("qualifications", "master_technician"),
+    "WorkerTrade": ("trades",),
+    "WorkerAward": ("awards",),
+}
+
+
+def relations_reading(model_name: str, kinds) -> tuple:
+    """Of the relation ``kinds``, those that may read every item a row of ``model_name`` carries."""
+    return tuple(k for k in kinds if all(decide(Relation(k), item) for item in MODEL_ITEMS[model_name]))
+
+
 class DisclosureSetting(Model):
     """One item of one worker: 開示 by the worker and by the employer (``employer_id`` = who consented)."""
 

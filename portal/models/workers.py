@@ -19,6 +19,7 @@ LEVELS = {1: "1(白)", 2: "2(青)", 3: "3(銀)", 4: "4(金)"}
 REGISTRATION_TYPES = ["簡略型", "詳細型"]
 INSURANCE_STATUSES = ["加入", "未加入", "適用除外"]
 AFFILIATION_STATUSES = ["承認済", "取消"]
+AFFILIATION_CHANGES = {("承認済", "取消")}  # 取消 is final (portal.validation): a new link is a new request
 
 
 class Worker(Model):

@@ -47,8 +47,39 @@ def _all_columns(view) -> list[str]:
     return cols
 
 
+class PortalInterface(SQLAInterface):
+    """FAB's interface, remembering a DomainError raised by the flush (scope, validation) so the screen shows
+    its Japanese message instead of FAB's generic "Database Error"; the session is rolled back."""
+
+    def _guard(self, call, *args):
+        from flask import g
+
+        try:
+            return call(*args)
+        except DomainError as e:
+            self.session.rollback()
+            g.ccus_domain_error = e
+            raise
+
+    def add(self, item, commit: bool = True) -> None:
+        self._guard(super().add, item, commit)
+
+    def edit(self, item, commit: bool = True) -> None:
+        self._guard(super().edit, item, commit)
+
+    def delete(self, item, commit: bool = True) -> None:
+        self._guard(super().delete, item, commit)
+
+
 class PortalModelView(ModelView):
     page_size = 25
+
+    @property
+    def database_error_message(self):
+        from flask import g
+
+        error = g.pop("ccus_domain_error", None)
+        return error.message if error is not None else lazy_gettext("Database Error")
 
     def __init__(self, **kwargs):
         own = {c: lazy_gettext(v) if isinstance(v, str) else v for c, v in (self.label_columns or {}).items()}
@@ -117,7 +148,7 @@ class PortalApi(ModelRestApi):
 def model_view(model, **attrs):
     """A PortalModelView class over ``model``; ``attrs`` are FAB class attributes."""
     name = attrs.pop("class_name", f"{model.__name__}View")
-    return type(name, (PortalModelView,), {"datamodel": SQLAInterface(model), **attrs})
+    return type(name, (PortalModelView,), {"datamodel": PortalInterface(model), **attrs})
 
 
 def api_id_validator(kind: str):

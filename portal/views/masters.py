@@ -2,13 +2,17 @@
 subcontract structure and the site roster. Each registration names the roles that may use it."""
 from __future__ import annotations
 
-from flask_appbuilder.models.sqla.filters import FilterEqual  # noqa: F401  (used by tests of filters)
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterInFunction  # noqa: F401  (FilterEqual: tests)
 from flask_babel import lazy_gettext
+from sqlalchemy import select
+from wtforms import SelectField
 from wtforms.validators import NumberRange, Optional
 
+from portal.db import db
 from portal.models import (
     Affiliation,
     Employer,
+    EmployerDetail,
     Qualification,
     Site,
     SiteManagerAssignment,
@@ -22,8 +26,10 @@ from portal.models import (
     WorkerQualification,
     WorkerTrade,
 )
+from portal.models.employers import DETAIL_COLUMNS
+from portal.models.workers import AFFILIATION_CHANGES, AFFILIATION_STATUSES
+from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, item_readers
 from portal.shifts import MAX_SHIFT_HOURS_RANGE
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W
 from portal.security import READ, WRITE
 from portal.views.base import CcusId, add, add_api, model_api, model_view
 
@@ -41,30 +47,61 @@ QualificationView = model_view(
     base_order=("code", "asc"),
 )
 
-EMPLOYER_COLUMNS = ["employer_id", "name", "name_kana", "corporate_type", "corporate_number", "postal_code",
-                    "address", "phone", "representative", "license_number", "capital_yen",
-                    "kentaikyo_contract_number", "health_insurance_office_no", "pension_office_no",
-                    "employment_insurance_office_no", "registered_on"]
+
+
+def item_worker_choices(model) -> dict:
+    """The worker dropdowns of a worker's items: the search lists only the workers whose ``model`` rows the
+    user reads (the row scope's item_readers), the add form only the user's own workers; never every worker
+    the user knows by name (a worker who merely tapped at a gate)."""
+    def workers(ids):
+        return lambda: select(Worker.id) if current_scope(db.session).is_all else list(ids(current_scope(db.session)))
+
+    readers = workers(lambda scope: item_readers(scope, model))
+    own = workers(lambda scope: scope.own_worker_ids)
+    return {"search_form_query_rel_fields": {"worker": [["id", FilterInFunction, readers]]},
+            "add_form_query_rel_fields": {"worker": [["id", FilterInFunction, own]]}}
+
+
+# The directory every login reads: name, ID and address (the rest is EmployerDetail, the employer's own).
+EMPLOYER_COLUMNS = ["employer_id", "name", "name_kana", "corporate_type", "postal_code", "address"]
 EmployerView = model_view(
-    Employer, list_columns=["employer_id", "name", "corporate_type", "address", "phone"],
-    show_columns=EMPLOYER_COLUMNS, add_columns=EMPLOYER_COLUMNS, edit_columns=EMPLOYER_COLUMNS,
+    Employer, list_columns=["employer_id", "name", "corporate_type", "address"],
+    show_columns=EMPLOYER_COLUMNS, add_columns=EMPLOYER_COLUMNS, edit_columns=EMPLOYER_COLUMNS[1:],
     search_columns=["employer_id", "name", "name_kana", "corporate_type", "address"],
     validators_columns={"employer_id": [CcusId("employer", Employer, "employer_id")]},
+)
+EmployerDetailView = model_view(
+    EmployerDetail, list_columns=["employer", "representative", "phone", "kentaikyo_contract_number"],
+    show_columns=["employer", *DETAIL_COLUMNS], add_columns=["employer", *DETAIL_COLUMNS],
+    edit_columns=list(DETAIL_COLUMNS), search_columns=["employer"],  # no filters on the numbers: not searchable
+    validators_columns={"capital_yen": [NumberRange(min=0, message="資本金は0以上で入力してください。")]},
 )
 
 WORKER_COLUMNS = ["worker_id", "name", "name_kana", "name_roman", "common_name", "level", "level_since",
                   "registration_type", "identity_document", "card_expires_on", "registered_on", "updated_on"]
+# What evaluation and registration set (portal.scoping.REGISTRATION_FIELDS): the administrator's screen only.
+REGISTRATION_COLUMNS = ["level", "level_since", "registration_type", "identity_document", "card_expires_on",
+                        "registered_on", "updated_on"]
+WORKER_VALIDATORS = {"worker_id": [CcusId("worker", Worker, "worker_id")],
+                     "level": [NumberRange(1, 4, "技能レベルは1〜4です。")]}
 WorkerView = model_view(
     Worker, list_columns=["worker_id", "name", "name_kana", "level_label", "registration_type", "trade_names"],
     show_columns=WORKER_COLUMNS + ["trades", "qualifications"], add_columns=WORKER_COLUMNS,
-    edit_columns=WORKER_COLUMNS[1:], search_columns=["worker_id", "name", "name_kana", "level", "registration_type"],
-    validators_columns={"worker_id": [CcusId("worker", Worker, "worker_id")], "level": [NumberRange(1, 4, "技能レベルは1〜4です。")]},
+    edit_columns=["name", "name_kana", "name_roman", "common_name"],
+    search_columns=["worker_id", "name", "name_kana", "level", "registration_type"],
+    validators_columns=WORKER_VALIDATORS,
+)
+WorkerRegistrationView = model_view(
+    Worker, class_name="WorkerRegistrationView", list_columns=["worker_id", "name", *REGISTRATION_COLUMNS[:5]],
+    show_columns=["worker_id", "name", *REGISTRATION_COLUMNS], edit_columns=REGISTRATION_COLUMNS,
+    search_columns=["worker_id", "name", "level", "registration_type", "card_expires_on"],
+    validators_columns=WORKER_VALIDATORS, base_permissions=["can_list", "can_show", "can_edit"],
 )
 PERSONAL_COLUMNS = ["worker", "birth_date", "sex", "blood_type", "postal_code", "address", "phone_home",
                     "phone_mobile", "fax", "email", "emergency_address", "emergency_phone", "emergency_name",
                     "nationality", "education", "health_check_major", "health_check_minor", "health_check_date"]
 WorkerPersonalView = model_view(
-    WorkerPersonal, list_columns=["worker", "sex", "address", "phone_mobile"], show_columns=PERSONAL_COLUMNS,
+    WorkerPersonal, **item_worker_choices(WorkerPersonal), list_columns=["worker", "sex", "address", "phone_mobile"], show_columns=PERSONAL_COLUMNS,
     add_columns=PERSONAL_COLUMNS, edit_columns=PERSONAL_COLUMNS[2:],  # the date of birth cannot be changed
     search_columns=["worker", "sex", "nationality"],  # no address or phone filters: they are secrets
 )
@@ -72,24 +109,40 @@ INSURANCE_COLUMNS = ["worker", "health_status", "health_type", "health_exemption
                      "pension_type", "pension_exemption_reason", "employment_status", "employment_number_last4",
                      "employment_exemption_reason", "kentaikyo", "kentaikyo_number", "chutaikyo", "rousai_special"]
 WorkerInsuranceView = model_view(
-    WorkerInsurance, list_columns=["worker", "health_status", "pension_status", "employment_status", "kentaikyo"],
+    WorkerInsurance, **item_worker_choices(WorkerInsurance), list_columns=["worker", "health_status", "pension_status", "employment_status", "kentaikyo"],
     show_columns=INSURANCE_COLUMNS, add_columns=INSURANCE_COLUMNS, edit_columns=INSURANCE_COLUMNS[1:],
     search_columns=["worker", "health_status", "pension_status", "employment_status", "kentaikyo"],
 )
 WorkerTradeView = model_view(
-    WorkerTrade, list_columns=["worker", "trade", "position", "experience_years"],
+    WorkerTrade, **item_worker_choices(WorkerTrade), list_columns=["worker", "trade", "position", "experience_years"],
     add_columns=["worker", "trade", "position", "experience_years"], search_columns=["worker", "trade"],
     validators_columns={"position": [NumberRange(1, 4, "職種は1人4つまでです（1〜4）。")]},
 )
 WorkerQualificationView = model_view(
-    WorkerQualification, list_columns=["worker", "qualification", "obtained_on", "proof_attached"],
+    WorkerQualification, **item_worker_choices(WorkerQualification), list_columns=["worker", "qualification", "obtained_on", "proof_attached"],
     add_columns=["worker", "qualification", "obtained_on", "certificate_number", "proof_attached"],
     search_columns=["worker", "qualification", "obtained_on"],
 )
-WorkerAwardView = model_view(WorkerAward, list_columns=["worker", "name", "awarded_on"],
+WorkerAwardView = model_view(WorkerAward, **item_worker_choices(WorkerAward), list_columns=["worker", "name", "awarded_on"],
                              add_columns=["worker", "name", "awarded_on"], search_columns=["worker", "name"])
+
+
+def _affiliation_status_choices(self, form, pk):
+    """The status select offers the changes allowed from the stored status (portal.validation checks them
+    again on every flush, screens and REST alike)."""
+    stored = self.datamodel.get(pk)
+    if stored is not None:
+        form.status.choices = [(stored.status, stored.status)] + [
+            (after, after) for before, after in sorted(AFFILIATION_CHANGES) if before == stored.status]
+
+
 AffiliationView = model_view(
-    Affiliation, list_columns=["worker", "employer", "status", "is_primary", "started_on", "ended_on"],
+    Affiliation, prefill_form=_affiliation_status_choices,
+    edit_form_extra_fields={"status": SelectField(lazy_gettext("所属の状態"),
+                                                  choices=[(s, s) for s in AFFILIATION_STATUSES])},
+    add_form_extra_fields={"status": SelectField(lazy_gettext("所属の状態"),
+                                                 choices=[(s, s) for s in AFFILIATION_STATUSES])},
+    list_columns=["worker", "employer", "status", "is_primary", "started_on", "ended_on"],
     add_columns=["worker", "employer", "status", "is_primary", "started_on", "ended_on"],
     edit_columns=["status", "is_primary", "ended_on"], search_columns=["worker", "employer", "status", "is_primary"],
 )
@@ -116,6 +169,7 @@ StructureLinkView = model_view(
     add_columns=["site", "upper_employer", "lower_employer", "tier", "work_scope", "contract_amount_yen"],
     edit_columns=["status", "work_scope", "contract_amount_yen"],
     search_columns=["site", "upper_employer", "lower_employer", "tier", "status"],
+    validators_columns={"contract_amount_yen": [NumberRange(min=0, message="契約金額は0以上で入力してください。")]},
 )
 ROSTER_COLUMNS = ["site", "worker", "employer", "trade", "position", "work_content", "hazardous_work",
                   "start_date", "end_date", "entry_education_on"]
@@ -130,7 +184,9 @@ SCREENS = [
     (TradeView, "職種コード", MASTER, {E: READ, M: READ}),
     (QualificationView, "資格コード", MASTER, {E: READ, M: READ}),
     (EmployerView, "事業者", MASTER, {E: "can_list|can_show|can_edit", M: READ, W: READ}),
+    (EmployerDetailView, "事業者の登録内容", MASTER, {E: "can_list|can_show|can_edit|can_add", M: READ}),  # its own
     (WorkerView, "技能者情報", WORKERS, {E: "can_list|can_show|can_edit", M: READ, W: READ}),
+    (WorkerRegistrationView, "技能者の登録情報", WORKERS, {}),  # the administrator's (and imports')
     (WorkerPersonalView, "本人情報", WORKERS, {E: "can_list|can_show|can_edit|can_add", W: READ}),
     (WorkerInsuranceView, "社会保険", WORKERS, {E: WRITE, M: READ, W: READ}),
     (WorkerTradeView, "保有職種", WORKERS, {E: WRITE, M: READ, W: READ}),
@@ -144,9 +200,11 @@ SCREENS = [
 ]
 
 APIS = [
-    (model_api(Employer, "employers", like=EmployerView), {E: READ, M: READ, W: READ}),
-    (model_api(Worker, "workers", like=WorkerView,
-               list_columns=["id", "worker_id", "name", "name_kana", "level", "registration_type"]),
+    (model_api(Employer, "employers", like=EmployerView, list_columns=["id", *EMPLOYER_COLUMNS],
+               show_columns=["id", *EMPLOYER_COLUMNS]), {E: READ, M: READ, W: READ}),
+    (model_api(EmployerDetail, "employer-details", like=EmployerDetailView), {E: READ + "|can_put|can_post", M: READ}),
+    (model_api(Worker, "workers", like=WorkerView, edit_columns=WORKER_COLUMNS[1:],  # registration fields:
+               list_columns=["id", "worker_id", "name", "name_kana", "level", "registration_type"]),  # admin only
      {E: READ + "|can_put", M: READ, W: READ}),
     (model_api(WorkerPersonal, "worker-personal", like=WorkerPersonalView), {E: READ + "|can_put", W: READ}),
     (model_api(WorkerInsurance, "worker-insurance", like=WorkerInsuranceView), {E: WRITE, M: READ, W: READ}),

@@ -3,8 +3,8 @@ phone; and the screens where the other side handles the worker's applications (t
 requests, the operator issues reissued cards).
 
 Every query here runs through the worker's row scope; the only reads outside it are reviewed: the employer
-search (public registry fields only, like the national 登録事業者検索) and the names of the companies that
-looked at the worker's data (from its own audit rows)."""
+search (public registry fields only, like the national 登録事業者検索) and the 閲覧記録 (portal.audit.viewer_log:
+the companies that looked at the worker's data and when, from its own audit rows)."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
@@ -13,11 +13,10 @@ from flask_login import current_user, logout_user
 from sqlalchemy import or_, select
 from werkzeug.security import check_password_hash
 
-from portal import worker_requests
+from portal import audit, worker_requests
 from portal.errors import DomainError
 from portal.models import (
     Affiliation,
-    AuditLog,
     Employer,
     SiteWorkerRegistration,
     Worker,
@@ -199,13 +198,7 @@ class WorkerPortalView(BaseView):
     @has_access
     def viewers(self):
         _scope, me = self._me()
-        session = self.appbuilder.session
-        rows = session.execute(select(AuditLog).where(AuditLog.worker_id == me.id)
-                               .order_by(AuditLog.at.desc()).limit(200)).scalars().all()
-        ids = {r.employer_id for r in rows if r.employer_id}
-        t = Employer.__table__  # names of the companies that looked (public registry fields)
-        names = dict(session.execute(select(t.c.id, t.c.name).where(t.c.id.in_(ids))).all()) if ids else {}
-        return self._page("viewers", "390_閲覧記録", rows=rows, names=names)
+        return self._page("viewers", "390_閲覧記録", rows=audit.viewer_log(self.appbuilder.session, me.id))
 
     @expose("/400", methods=["GET"])
     @has_access

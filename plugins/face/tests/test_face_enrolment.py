@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ccus_face import faces
 from portal import credentials
+from portal.clock import tokyo_today
 from portal.db import db
 from portal.devices import device_types
 from portal.errors import DomainError
@@ -109,7 +110,7 @@ def test_site_manager_and_worker_have_no_enrolment_screen(client_for):
 def _site_and_roster(app):
     with app.app_context(), using_scope(db.session, ALL):
         site = db.session.execute(select(Site).where(Site.site_id == SITE_A)).scalar_one()
-        return site.id, faces.registered_worker_ids(db.session, site.id, datetime.date.today())
+        return site.id, faces.registered_worker_ids(db.session, site.id, tokyo_today())
 
 
 def _identify(app, name: str, encoding_of, worker_ids=None, tolerance=faces.DEFAULT_TOLERANCE):
