@@ -5,7 +5,10 @@ Plain functions over a session (no Flask): screens, the API and jobs call them w
 - only the worker or its employer's 事業者責任者 enters or corrects; a 現場管理者 may not;
 - a request may name a site not registered yet (free-text name); its 現場ID is attached later;
 - only the site's prime contractor approves or rejects (its 事業者責任者, or a 現場管理者 assigned to the site);
-- entry, 現場ID attachment and approval all close at the end of the month after the work day;
+- entry, 現場ID attachment and approval all close at the end of the month after the work day (the day's
+  correction deadline, portal.histories.correction_deadline: the history closes then too);
+- a request is filed under the employer whose affiliation held on the work day: after a 転職 a day before it
+  belongs to the old employer, which may file for it (the worker may too) and sees that request;
 - a request counts only once approved: the history then shows 直接 and takes the requested trade, role and
   work content. Every step is kept in the request's trail (who, when, before, after).
 Any refusal raises DomainError before anything is written.
@@ -68,14 +71,13 @@ def today_in_tokyo() -> datetime.date:
     return datetime.datetime.now(TOKYO).date()
 
 
-def deadline(work_date: datetime.date) -> datetime.date:
-    """The last day of the month after the work day: entry and approval both close then."""
-    first_of_next = (work_date.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-    return (first_of_next + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+# The last day of the month after the work day: entry and approval both close then, and so does the day's
+# history (one rule: portal.histories.correction_deadline).
+deadline = histories.correction_deadline
 
 
 def _check_deadline(work_date: datetime.date, today: datetime.date, what: str) -> None:
-    if today > deadline(work_date):
+    if histories.is_closed(work_date, today):
         raise DomainError("deadline_passed",
                           f"{what}の期限（就労翌月末: {deadline(work_date):%Y年%m月%d日}）を過ぎているため、"
                           f"{work_date:%Y年%m月%d日}の就業履歴は{what}できません。")
@@ -99,26 +101,44 @@ def _site_by_code(session: Session, code: str) -> int:
     return found
 
 
-def _requester_employer(session: Session, actor: Actor, worker_id: int) -> int | None:
-    """Check that ``actor`` may file for ``worker_id``; return the worker's employer (所属事業者) for the request."""
+def employers_on(session: Session, worker_id: int, day: datetime.date) -> list[int]:
+    """The employers whose affiliation with the worker held on ``day`` (the primary first), as the histories read
+    them (portal.histories.Context): after a 転職 the old employer for the days before it. A table lookup."""
+    ctx = histories.Context(session, [worker_id], [])
+    found = []
+    for employer_id, _primary, first, last in ctx.affiliations.get(worker_id, ()):
+        if histories._within(day, first, last) and employer_id not in found:
+            found.append(employer_id)
+    return found
+
+
+def _requester_employer(session: Session, actor: Actor, worker_id: int, day: datetime.date) -> int | None:
+    """Check that ``actor`` may file for ``worker_id``'s ``day``; return the employer (所属事業者) of that day for the
+    request: the worker files under the employer that held the day, and an employer may file for a day on which
+    it was the worker's employer (also after the worker left it)."""
     if actor.kind == "site_manager":
         raise DomainError("requester_not_allowed", "現場管理者は就業履歴の直接入力・事後補正を行えません。"
                                                    "技能者本人または所属事業者の事業者責任者が入力してください。", 403)
-    t = Affiliation.__table__
-    current = session.execute(select(t.c.employer_id).where(t.c.worker_id == worker_id, t.c.status == "承認済")
-                              .order_by(t.c.is_primary.desc(), t.c.id)).scalars().all()
+    held = employers_on(session, worker_id, day)
     if actor.kind == "worker" and actor.worker_id == worker_id:
-        return current[0] if current else None
-    if actor.kind == "employer" and actor.employer_id in current:
+        return held[0] if held else None
+    if actor.kind == "employer" and actor.employer_id in held:
         return actor.employer_id
-    raise DomainError("requester_not_allowed", "直接入力・事後補正は技能者本人または所属事業者の事業者責任者のみが行えます。", 403)
+    raise DomainError("requester_not_allowed", "直接入力・事後補正は技能者本人または就業日の所属事業者の事業者責任者のみが"
+                                               "行えます。", 403)
 
 
-def _visible_worker(session: Session, worker_id: int) -> Worker:
-    worker = session.execute(select(Worker).where(Worker.id == worker_id)).scalar_one_or_none()
-    if worker is None:
+def _visible_worker(session: Session, actor: Actor, worker_id) -> int:
+    """The worker's pk, looked up on the table (a former employer filing for its own past day no longer sees the
+    worker's record); whether the actor may file for it is _requester_employer's question."""
+    t = Worker.__table__
+    try:
+        found = session.execute(select(t.c.id).where(t.c.id == int(worker_id))).scalar()
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
         raise DomainError("unknown_worker", "技能者が見つかりません。", 404)
-    return worker
+    return found
 
 
 def _position(value: str | None) -> str | None:
@@ -190,11 +210,11 @@ def _trail(c: WorkCorrection, actor: Actor, action: str, before, after) -> None:
                                   "action": action, "before": before, "after": after}]
 
 
-def refresh_histories(session: Session, keys) -> None:
+def refresh_histories(session: Session, keys, actor: Actor | None = None) -> None:
     """Derive the histories of these (worker, site, day) keys again, under a reviewed ALL scope: the actor's right
-    to change them was checked above."""
+    to change them was checked above. The trail names the correction and the actor."""
     with using_scope(session, ALL):
-        histories.recompute(session, keys)
+        histories.recompute(session, keys, cause=histories.Cause("correction", actor.name if actor else None))
 
 
 @histories.register_day_inputs
@@ -237,18 +257,20 @@ def request_direct_input(session: Session, actor: Actor, *, worker_id: int, work
                          today: datetime.date | None = None) -> WorkCorrection:
     """直接入力: a day the devices did not record. Trade, role and work content default to the roster's."""
     today = today or today_in_tokyo()
-    worker = _visible_worker(session, worker_id)
-    employer_id = _requester_employer(session, actor, worker.id)
+    worker_pk = _visible_worker(session, actor, worker_id)
     work_date = _check_date(work_date, today)
+    employer_id = _requester_employer(session, actor, worker_pk, work_date)
     _check_deadline(work_date, today, "入力")
     reason = _reason(reason)
     site_id = _site_by_code(session, site_code) if (site_code or "").strip() else None
     site_name = (site_name or "").strip() or None
     if site_id is None and site_name is None:
         raise DomainError("site_required", "現場IDまたは現場名を入力してください（現場が未登録の場合は現場名）。")
-    roster = _roster(session, worker.id, site_id, work_date)
+    roster = _roster(session, worker_pk, site_id, work_date)
+    if actor.kind == "employer" and roster is not None and roster.employer_id != employer_id:
+        roster = None  # another employer's roster row: not this employer's day details
     correction = WorkCorrection(
-        kind="direct", worker_id=worker.id, employer_id=roster.employer_id if roster else employer_id,
+        kind="direct", worker_id=worker_pk, employer_id=roster.employer_id if roster else employer_id,
         site_id=site_id, site_name=None if site_id else site_name, work_date=work_date,
         work_month=f"{work_date:%Y-%m}",
         trade_id=_trade(session, trade_id) if trade_id not in (None, "") else (roster.trade_id if roster else None),
@@ -268,7 +290,7 @@ def request_correction(session: Session, actor: Actor, *, history_id: int, reaso
     history = session.execute(select(WorkHistory).where(WorkHistory.id == history_id)).scalar_one_or_none()
     if history is None:
         raise DomainError("unknown_history", "就業履歴が見つかりません。", 404)
-    employer_id = _requester_employer(session, actor, history.worker_id)
+    employer_id = _requester_employer(session, actor, history.worker_id, history.work_date)
     _check_deadline(history.work_date, today, "補正")
     values = {
         "trade_id": _trade(session, trade_id) if trade_id not in (None, "") else history.trade_id,
@@ -309,7 +331,7 @@ def _file(session: Session, actor: Actor, correction: WorkCorrection) -> WorkCor
            history_snapshot(session, correction.worker_id, correction.site_id, correction.work_date),
            _requested(correction, session))
     session.flush()
-    refresh_histories(session, [(correction.worker_id, correction.site_id, correction.work_date)])
+    refresh_histories(session, [(correction.worker_id, correction.site_id, correction.work_date)], actor)
     return correction
 
 
@@ -318,7 +340,7 @@ def attach_site_id(session: Session, actor: Actor, correction_id: int, site_code
     """現場ID付与: the site of a request made before the site was registered now has its 現場ID."""
     today = today or today_in_tokyo()
     c = _visible_correction(session, correction_id)
-    _requester_employer(session, actor, c.worker_id)
+    _requester_employer(session, actor, c.worker_id, c.work_date)
     if c.status != STATUS_PENDING:
         raise DomainError("not_pending", f"この申請は{c.status}のため現場IDを付与できません。")
     if c.site_id is not None:
@@ -333,7 +355,7 @@ def attach_site_id(session: Session, actor: Actor, correction_id: int, site_code
     session.refresh(c)
     _trail(c, actor, "現場ID付与", {"site_name": before_name}, {"site_id": c.site.site_id if c.site else None})
     session.flush()
-    refresh_histories(session, [old_key, (c.worker_id, c.site_id, c.work_date)])
+    refresh_histories(session, [old_key, (c.worker_id, c.site_id, c.work_date)], actor)
     return c
 
 
@@ -392,7 +414,7 @@ def _decide(session: Session, actor: Actor, c: WorkCorrection, status: str, note
     c.status, c.decided_by_user_id, c.decided_by_name, c.decided_at = status, actor.user_id, actor.name, _now()
     c.decision_note = (note or "").strip() or None
     session.flush()
-    refresh_histories(session, [(c.worker_id, c.site_id, c.work_date)])
+    refresh_histories(session, [(c.worker_id, c.site_id, c.work_date)], actor)
     _trail(c, actor, "承認" if status == STATUS_APPROVED else "否認", before,
            history_snapshot(session, c.worker_id, c.site_id, c.work_date))
     session.flush()

@@ -72,6 +72,9 @@ class SiteWorkerRegistration(Model):
     employer = relationship("Employer")
     trade = relationship("Trade")
 
+    # 適用開始日 of an edit (not stored): set by the edit screen, read by portal.roster_changes; None: today
+    effective_from = None
+
     def active_on(self, day: datetime.date) -> bool:
         return (self.start_date is None or day >= self.start_date) and (self.end_date is None or day <= self.end_date)
 
