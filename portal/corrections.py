@@ -128,14 +128,17 @@ def _requester_employer(session: Session, actor: Actor, worker_id: int, day: dat
                                                "行えます。", 403)
 
 
-def _visible_worker(session: Session, actor: Actor, worker_id) -> int:
-    """The worker's pk, looked up on the table (a former employer filing for its own past day no longer sees the
-    worker's record); whether the actor may file for it is _requester_employer's question."""
-    t = Worker.__table__
+def _visible_worker(session: Session, actor: Actor, worker_id, day: datetime.date) -> int:
+    """The worker's pk: one the actor sees, or (looked up on the table) one whose employer the actor was on
+    ``day`` (a former employer filing for its own past day no longer sees the worker's record)."""
     try:
-        found = session.execute(select(t.c.id).where(t.c.id == int(worker_id))).scalar()
+        worker_id = int(worker_id)
     except (TypeError, ValueError):
-        found = None
+        worker_id = None
+    found = session.execute(select(Worker.id).where(Worker.id == worker_id)).scalar() if worker_id else None
+    if found is None and actor.kind == "employer" and worker_id and actor.employer_id in employers_on(
+            session, worker_id, day):
+        found = worker_id
     if found is None:
         raise DomainError("unknown_worker", "技能者が見つかりません。", 404)
     return found
@@ -210,11 +213,12 @@ def _trail(c: WorkCorrection, actor: Actor, action: str, before, after) -> None:
                                   "action": action, "before": before, "after": after}]
 
 
-def refresh_histories(session: Session, keys, actor: Actor | None = None) -> None:
+def refresh_histories(session: Session, keys, actor: Actor | None = None, today: datetime.date | None = None) -> None:
     """Derive the histories of these (worker, site, day) keys again, under a reviewed ALL scope: the actor's right
     to change them was checked above. The trail names the correction and the actor."""
     with using_scope(session, ALL):
-        histories.recompute(session, keys, cause=histories.Cause("correction", actor.name if actor else None))
+        histories.recompute(session, keys, cause=histories.Cause("correction", actor.name if actor else None),
+                            today=today)
 
 
 @histories.register_day_inputs
@@ -257,8 +261,8 @@ def request_direct_input(session: Session, actor: Actor, *, worker_id: int, work
                          today: datetime.date | None = None) -> WorkCorrection:
     """直接入力: a day the devices did not record. Trade, role and work content default to the roster's."""
     today = today or today_in_tokyo()
-    worker_pk = _visible_worker(session, actor, worker_id)
     work_date = _check_date(work_date, today)
+    worker_pk = _visible_worker(session, actor, worker_id, work_date)
     employer_id = _requester_employer(session, actor, worker_pk, work_date)
     _check_deadline(work_date, today, "入力")
     reason = _reason(reason)
@@ -278,7 +282,7 @@ def request_direct_input(session: Session, actor: Actor, *, worker_id: int, work
         work_content=(work_content or "").strip() or (roster.work_content if roster else None),
         hazardous_work=bool(hazardous_work) if hazardous_work is not None else bool(roster and roster.hazardous_work),
         reason=reason, note=(note or "").strip() or None, **_requester_fields(actor), status=STATUS_PENDING)
-    return _file(session, actor, correction)
+    return _file(session, actor, correction, today)
 
 
 def request_correction(session: Session, actor: Actor, *, history_id: int, reason: str, trade_id=None,
@@ -305,7 +309,7 @@ def request_correction(session: Session, actor: Actor, *, history_id: int, reaso
         site_id=history.site_id, work_date=history.work_date, work_month=f"{history.work_date:%Y-%m}",
         reason=_reason(reason), note=(note or "").strip() or None, **values, **_requester_fields(actor),
         status=STATUS_PENDING)
-    return _file(session, actor, correction)
+    return _file(session, actor, correction, today)
 
 
 def _requester_fields(actor: Actor) -> dict:
@@ -321,7 +325,7 @@ def _open_duplicate(session: Session, c: WorkCorrection) -> bool:
     )).scalar() > 0
 
 
-def _file(session: Session, actor: Actor, correction: WorkCorrection) -> WorkCorrection:
+def _file(session: Session, actor: Actor, correction: WorkCorrection, today: datetime.date) -> WorkCorrection:
     if _open_duplicate(session, correction):
         raise DomainError("duplicate_request", f"{correction.work_date:%Y年%m月%d日}のこの現場には未承認の申請が既にあります。"
                                                "承認または否認を待ってください。", 409)
@@ -331,7 +335,7 @@ def _file(session: Session, actor: Actor, correction: WorkCorrection) -> WorkCor
            history_snapshot(session, correction.worker_id, correction.site_id, correction.work_date),
            _requested(correction, session))
     session.flush()
-    refresh_histories(session, [(correction.worker_id, correction.site_id, correction.work_date)], actor)
+    refresh_histories(session, [(correction.worker_id, correction.site_id, correction.work_date)], actor, today)
     return correction
 
 
@@ -355,7 +359,7 @@ def attach_site_id(session: Session, actor: Actor, correction_id: int, site_code
     session.refresh(c)
     _trail(c, actor, "現場ID付与", {"site_name": before_name}, {"site_id": c.site.site_id if c.site else None})
     session.flush()
-    refresh_histories(session, [old_key, (c.worker_id, c.site_id, c.work_date)], actor)
+    refresh_histories(session, [old_key, (c.worker_id, c.site_id, c.work_date)], actor, today)
     return c
 
 
@@ -400,21 +404,24 @@ def approve(session: Session, actor: Actor, correction_id: int, *, today: dateti
     today = today or today_in_tokyo()
     c = _pending_for_prime(session, actor, correction_id)
     _check_deadline(c.work_date, today, "承認")
-    return _decide(session, actor, c, STATUS_APPROVED, note)
+    return _decide(session, actor, c, STATUS_APPROVED, note, today)
 
 
 def reject(session: Session, actor: Actor, correction_id: int, *, note: str | None = None,
-           today: datetime.date | None = None) -> WorkCorrection:  # noqa: ARG001  (same signature as approve)
-    """否認. Allowed after the deadline too: it only closes a request that can no longer count."""
-    return _decide(session, actor, _pending_for_prime(session, actor, correction_id), STATUS_REJECTED, note)
+           today: datetime.date | None = None) -> WorkCorrection:
+    """否認. Allowed after the deadline too: it only closes a request that can no longer count (a closed day's
+    stored history stays as it is)."""
+    return _decide(session, actor, _pending_for_prime(session, actor, correction_id), STATUS_REJECTED, note,
+                   today or today_in_tokyo())
 
 
-def _decide(session: Session, actor: Actor, c: WorkCorrection, status: str, note: str | None) -> WorkCorrection:
+def _decide(session: Session, actor: Actor, c: WorkCorrection, status: str, note: str | None,
+            today: datetime.date) -> WorkCorrection:
     before = history_snapshot(session, c.worker_id, c.site_id, c.work_date)
     c.status, c.decided_by_user_id, c.decided_by_name, c.decided_at = status, actor.user_id, actor.name, _now()
     c.decision_note = (note or "").strip() or None
     session.flush()
-    refresh_histories(session, [(c.worker_id, c.site_id, c.work_date)], actor)
+    refresh_histories(session, [(c.worker_id, c.site_id, c.work_date)], actor, today)
     _trail(c, actor, "承認" if status == STATUS_APPROVED else "否認", before,
            history_snapshot(session, c.worker_id, c.site_id, c.work_date))
     session.flush()
