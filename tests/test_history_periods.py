@@ -195,17 +195,21 @@ def _change_job(s, ids, today=TODAY):
         s.commit()
 
 
+def _file(s, ids, who: str, day: datetime.date) -> int:
+    with As(s, who) as actor:
+        cid = C.request_direct_input(s, actor, worker_id=ids["w1"], work_date=day, reason="card_forgotten",
+                                     site_code=IDS["X"], position="一般", trade_id=ids["rebar"], today=TODAY).id
+        s.commit()
+    return cid
+
+
 def test_a_direct_input_for_a_day_before_a_job_change_belongs_to_the_old_employer_and_counts(world):
     ids, s = world
     _change_job(s, ids)
     day = datetime.date(2026, 10, 20)
-    with As(s, "w1") as actor:
-        c = C.request_direct_input(s, actor, worker_id=ids["w1"], work_date=day, reason="not_on_roster",
-                                   site_code=IDS["X"], position="一般", trade_id=ids["rebar"], today=TODAY)
-        s.commit()
-        cid = c.id
+    cid = _file(s, ids, "w1", day)
     with using_scope(s, ALL):
-        assert s.get(type(c), cid).employer_id == ids["S1"]
+        assert s.get(C.WorkCorrection, cid).employer_id == ids["S1"]
     with As(s, "p") as actor:
         C.approve(s, actor, cid, today=TODAY)
         s.commit()
@@ -218,10 +222,7 @@ def test_the_old_employer_files_for_its_own_past_day_and_the_new_one_cannot(worl
     ids, s = world
     _change_job(s, ids)
     day = datetime.date(2026, 10, 21)
-    with As(s, "s1") as actor:
-        cid = C.request_direct_input(s, actor, worker_id=ids["w1"], work_date=day, reason="card_forgotten",
-                                     site_code=IDS["X"], position="一般", trade_id=ids["rebar"], today=TODAY).id
-        s.commit()
+    cid = _file(s, ids, "s1", day)
     with As(s, "s1"):  # it sees the request it filed (its own day), not the worker's other records
         assert s.execute(select(C.WorkCorrection.id).where(C.WorkCorrection.id == cid)).scalar() == cid
     with As(s, "o") as actor, pytest.raises(DomainError) as e:  # the new employer: not its day
