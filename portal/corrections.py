@@ -128,6 +128,30 @@ def _requester_employer(session: Session, actor: Actor, worker_id: int, day: dat
                                                "行えます。", 403)
 
 
+@dataclasses.dataclass(frozen=True)
+class FormerWorker:
+    """A worker who left the employer within the open correction window: the employer may still file for the days
+    it was the employer (shown in its request form by name and 技能者ID only)."""
+
+    id: int
+    name: str
+    worker_id: str
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.worker_id}）（元所属）"
+
+
+def former_workers(session: Session, employer_id: int, today: datetime.date) -> list[FormerWorker]:
+    """Workers whose link with ``employer_id`` ended (取消) on a day still open, and who are not linked to it now.
+    Table lookups: the employer no longer sees these workers' records."""
+    a, w = Affiliation.__table__, Worker.__table__
+    current = select(a.c.worker_id).where(a.c.employer_id == employer_id, a.c.status == "承認済")
+    rows = session.execute(select(w.c.id, w.c.name, w.c.worker_id).join(a, a.c.worker_id == w.c.id).where(
+        a.c.employer_id == employer_id, a.c.status == "取消", a.c.ended_on >= histories.first_open_day(today),
+        w.c.id.not_in(current)).distinct().order_by(w.c.id)).all()
+    return [FormerWorker(r.id, r.name, r.worker_id) for r in rows]
+
+
 def _visible_worker(session: Session, actor: Actor, worker_id, day: datetime.date) -> int:
     """The worker's pk: one the actor sees, or (looked up on the table) one whose employer the actor was on
     ``day`` (a former employer filing for its own past day no longer sees the worker's record)."""

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from sqlalchemy import select
 
-from corrections_world import IDS, As, world, world_app  # noqa: F401  (fixtures)
+from corrections_world import IDS, As, built, world, world_app  # noqa: F401  (fixtures)
 from ingest_world import MEGURO, MIRAI, SITE_A, event, history, new_device, recent_day, send, site_pk, worker_pk
 from portal import corrections as C
 from portal import histories, worker_requests
@@ -241,3 +241,27 @@ def test_the_old_employer_files_for_its_own_past_day_and_the_new_one_cannot(worl
     with using_scope(s, ALL):
         h = s.execute(select(WorkHistory).where(WorkHistory.worker_id == ids["w1"], WorkHistory.work_date == day)).scalar_one()
         assert (h.employer_id, h.counted, h.valid_for_evaluation) == (ids["S1"], True, True)
+
+
+def test_the_old_employer_files_on_screen_for_a_worker_who_left(world_app, built):
+    """s1 (the old employer) sees its former worker in the request form and files for a day it employed him."""
+    from portal.demo import DEMO_PASSWORD
+    from portal.testing import login
+
+    ids = built
+    today = C.today_in_tokyo()
+    day = today - datetime.timedelta(days=2)
+    with world_app.app_context():
+        with using_scope(db.session, ALL):
+            worker_requests.change_employer(db.session, ids["w1"], ids["O"], today)
+            db.session.commit()
+    c = world_app.test_client()
+    assert login(c, "s1", DEMO_PASSWORD).status_code == 200
+    page = c.get("/corrections/new").get_data(as_text=True)
+    assert "（元所属）" in page and IDS["w1"] in page
+    done = c.post("/corrections/new", data={"worker_id": str(ids["w1"]), "work_date": day.isoformat(),
+                                            "site_code": IDS["X"], "reason": "card_forgotten"})
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    with world_app.app_context(), using_scope(db.session, ALL):
+        c_row = db.session.execute(select(C.WorkCorrection).order_by(C.WorkCorrection.id.desc())).scalars().first()
+        assert (c_row.worker_id, c_row.employer_id, c_row.work_date) == (ids["w1"], ids["S1"], day)

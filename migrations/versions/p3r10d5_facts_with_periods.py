@@ -12,8 +12,7 @@ New columns and how existing rows get their dates (no row is lost or rewritten; 
   site_worker_registrations.created_at: NULL for existing rows, meaning "recorded before this was kept": they
   hold as before (a qualification from 取得年月日 or always, a roster row over its own period); new rows record
   when they were registered (a qualification without 取得年月日 then counts from that day, never before).
-- sites.approved_on: NULL (approved since always, as before; portal.roster_changes sets it when a site turns
-  approved).
+- sites.approved_on: NULL (approved on every day, as before).
 - work_history_changes: the append-only trail (portal.models.history_trail), empty at first.
 
 Revision ID: p3r10d5
