@@ -29,9 +29,13 @@ Rules (decided here, where domain.md is silent):
   recompute, rebuild): :func:`_apply` keeps it and reports the difference as frozen. A device event received after
   the deadline is stored and never counted: a day that has only such events gets a row not counted for
   ``deadline_passed`` (補正期限経過), which later late events of that day extend; a day already stored ignores them.
-  Because the derivation reads the facts of the day (and the cut-offs above), a rebuild of a closed month derives
-  what is stored (``rebuild(write=False)`` reports 0 differences) unless someone rewrote a closed period's facts
-  directly; then the stored rows still win and the rebuild lists the differences as frozen, never writing them.
+  A closed day without a stored row gets its derived row (a gap filled, nothing changed). Because the derivation
+  reads the facts of the day (and the cut-offs above), a rebuild of a closed month derives what is stored
+  (``rebuild(write=False)`` reports 0 differences): the ordinary changes are new facts (an edit from today, a
+  link or affiliation ended yesterday, a qualification from its registration). Only a rewrite of a closed
+  period's facts (a roster row or link deleted, a period moved back) makes it differ; the stored rows still win,
+  and the rebuild lists those differences as ``frozen``, never writing them. (Chosen: derive as of the day and
+  compare; not a copy of every fact's past versions.)
 - Every insert, update and delete of a stored history writes one row of the trail (WorkHistoryChange: the changed
   fields before and after, the cause and who), in one multi-row insert per call.
 - Methods: the marks of the events (IC, 顔, 電話, QR, API …) and inputs (直接), in a fixed order.

@@ -5,9 +5,9 @@ sites' ``roster_version`` (the ingest keeps a per-process copy of a site's roste
 
 What is affected, per changed row (old and new values both, when a row moved):
 - 作業員名簿 (SiteWorkerRegistration): its site; the histories of that worker on that site;
-- 施工体制 (StructureLink), when approved before or after the change (an invitation, declined or not yet
-  answered, is not part of the structure): its site; all the site's histories;
-- 現場 (Site), an update of approved, accumulation_start, accumulation_end or prime_employer_id: itself; all its
+- 施工体制 (StructureLink), when approved or ended (解除) before or after the change (an invitation, declined or
+  not yet answered, is not part of the structure): its site; all the site's histories;
+- 現場 (Site), an update of approved, approved_on, accumulation_start, accumulation_end or prime_employer_id: itself; all its
   histories;
 - 所属 (Affiliation), 保有資格 (WorkerQualification) of a worker: every site where the worker is on the roster;
   all the worker's histories (on any site).
@@ -46,8 +46,8 @@ from portal.histories import chunked
 from portal.models import Affiliation, Site, SiteWorkerRegistration, StructureLink, WorkerQualification, WorkHistory
 from portal.scoping import ALL, using_scope
 
-APPROVED = "承認済"  # the only link status portal.histories.Context reads
-SITE_FIELDS = ("approved", "accumulation_start", "accumulation_end", "prime_employer_id")  # what histories read
+LINK_HELD = histories.LINK_HELD  # the link statuses portal.histories.Context reads (解除: over its period)
+SITE_FIELDS = ("approved", "approved_on", "accumulation_start", "accumulation_end", "prime_employer_id")  # read
 PENDING = "ccus_roster_changes"  # key in the flush's own attributes: dies with a failed flush
 
 
@@ -87,7 +87,7 @@ def note(found: Affected, obj, action: str) -> None:
         found.sites |= sites
         found.pairs |= {(w, s) for w in _values(obj, "worker_id", action) for s in sites}
     elif isinstance(obj, StructureLink):
-        if APPROVED in _values(obj, "status", action):  # histories read approved links only (approved before or after)
+        if _values(obj, "status", action) & set(LINK_HELD):  # links that held (approved, or ended since), before or after
             found.sites |= _values(obj, "site_id", action)
             found.whole_sites |= _values(obj, "site_id", action)
     elif isinstance(obj, Site):
