@@ -216,6 +216,16 @@ def test_a_direct_input_for_a_day_before_a_job_change_belongs_to_the_old_employe
     with using_scope(s, ALL):
         h = s.execute(select(WorkHistory).where(WorkHistory.worker_id == ids["w1"], WorkHistory.work_date == day)).scalar_one()
         assert (h.employer_id, h.counted, h.valid_for_evaluation, h.methods) == (ids["S1"], True, True, "直接")
+        # the trail: the pending request added the day (its filer), the prime's approval changed it
+        from portal.models import WorkHistoryChange
+
+        steps = s.execute(select(WorkHistoryChange.action, WorkHistoryChange.cause, WorkHistoryChange.actor,
+                                 WorkHistoryChange.after).where(WorkHistoryChange.worker_id == ids["w1"],
+                                                                WorkHistoryChange.work_date == day)
+                          .order_by(WorkHistoryChange.id)).all()
+        assert [(a, c, who) for a, c, who, _after in steps] == [("added", "correction", "w1"),
+                                                                ("changed", "correction", "p")]
+        assert steps[1].after["counted"] is True
 
 
 def test_the_old_employer_files_for_its_own_past_day_and_the_new_one_cannot(world):
