@@ -5,7 +5,10 @@ Plain functions over a session (no Flask): screens, the API and jobs call them w
 - only the worker or its employer's 事業者責任者 enters or corrects; a 現場管理者 may not;
 - a request may name a site not registered yet (free-text name); its 現場ID is attached later;
 - only the site's prime contractor approves or rejects (its 事業者責任者, or a 現場管理者 assigned to the site);
-- entry, 現場ID attachment and approval all close at the end of the month after the work day;
+- entry, 現場ID attachment and approval all close at the end of the month after the work day (the day's
+  correction deadline, portal.histories.correction_deadline: the history closes then too);
+- a request is filed under the employer whose affiliation held on the work day: after a 転職 a day before it
+  belongs to the old employer, which may file for it (the worker may too) and sees that request;
 - a request counts only once approved: the history then shows 直接 and takes the requested trade, role and
   work content. Every step is kept in the request's trail (who, when, before, after).
 Any refusal raises DomainError before anything is written.
@@ -68,14 +71,13 @@ def today_in_tokyo() -> datetime.date:
     return datetime.datetime.now(TOKYO).date()
 
 
-def deadline(work_date: datetime.date) -> datetime.date:
-    """The last day of the month after the work day: entry and approval both close then."""
-    first_of_next = (work_date.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-    return (first_of_next + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+# The last day of the month after the work day: entry and approval both close then, and so does the day's
+# history (one rule: portal.histories.correction_deadline).
+deadline = histories.correction_deadline
 
 
 def _check_deadline(work_date: datetime.date, today: datetime.date, what: str) -> None:
-    if today > deadline(work_date):
+    if histories.is_closed(work_date, today):
         raise DomainError("deadline_passed",
                           f"{what}の期限（就労翌月末: {deadline(work_date):%Y年%m月%d日}）を過ぎているため、"
                           f"{work_date:%Y年%m月%d日}の就業履歴は{what}できません。")
@@ -99,26 +101,71 @@ def _site_by_code(session: Session, code: str) -> int:
     return found
 
 
-def _requester_employer(session: Session, actor: Actor, worker_id: int) -> int | None:
-    """Check that ``actor`` may file for ``worker_id``; return the worker's employer (所属事業者) for the request."""
+def employers_on(session: Session, worker_id: int, day: datetime.date) -> list[int]:
+    """The employers whose affiliation with the worker held on ``day`` (the primary first), as the histories read
+    them (portal.histories.Context): after a 転職 the old employer for the days before it. A table lookup."""
+    ctx = histories.Context(session, [worker_id], [])
+    found = []
+    for employer_id, _primary, first, last in ctx.affiliations.get(worker_id, ()):
+        if histories._within(day, first, last) and employer_id not in found:
+            found.append(employer_id)
+    return found
+
+
+def _requester_employer(session: Session, actor: Actor, worker_id: int, day: datetime.date) -> int | None:
+    """Check that ``actor`` may file for ``worker_id``'s ``day``; return the employer (所属事業者) of that day for the
+    request: the worker files under the employer that held the day, and an employer may file for a day on which
+    it was the worker's employer (also after the worker left it)."""
     if actor.kind == "site_manager":
         raise DomainError("requester_not_allowed", "現場管理者は就業履歴の直接入力・事後補正を行えません。"
                                                    "技能者本人または所属事業者の事業者責任者が入力してください。", 403)
-    t = Affiliation.__table__
-    current = session.execute(select(t.c.employer_id).where(t.c.worker_id == worker_id, t.c.status == "承認済")
-                              .order_by(t.c.is_primary.desc(), t.c.id)).scalars().all()
+    held = employers_on(session, worker_id, day)
     if actor.kind == "worker" and actor.worker_id == worker_id:
-        return current[0] if current else None
-    if actor.kind == "employer" and actor.employer_id in current:
+        return held[0] if held else None
+    if actor.kind == "employer" and actor.employer_id in held:
         return actor.employer_id
-    raise DomainError("requester_not_allowed", "直接入力・事後補正は技能者本人または所属事業者の事業者責任者のみが行えます。", 403)
+    raise DomainError("requester_not_allowed", "直接入力・事後補正は技能者本人または就業日の所属事業者の事業者責任者のみが"
+                                               "行えます。", 403)
 
 
-def _visible_worker(session: Session, worker_id: int) -> Worker:
-    worker = session.execute(select(Worker).where(Worker.id == worker_id)).scalar_one_or_none()
-    if worker is None:
+@dataclasses.dataclass(frozen=True)
+class FormerWorker:
+    """A worker who left the employer within the open correction window: the employer may still file for the days
+    it was the employer (shown in its request form by name and 技能者ID only)."""
+
+    id: int
+    name: str
+    worker_id: str
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.worker_id}）（元所属）"
+
+
+def former_workers(session: Session, employer_id: int, today: datetime.date) -> list[FormerWorker]:
+    """Workers whose link with ``employer_id`` ended (取消) on a day still open, and who are not linked to it now.
+    Table lookups: the employer no longer sees these workers' records."""
+    a, w = Affiliation.__table__, Worker.__table__
+    current = select(a.c.worker_id).where(a.c.employer_id == employer_id, a.c.status == "承認済")
+    rows = session.execute(select(w.c.id, w.c.name, w.c.worker_id).join(a, a.c.worker_id == w.c.id).where(
+        a.c.employer_id == employer_id, a.c.status == "取消", a.c.ended_on >= histories.first_open_day(today),
+        w.c.id.not_in(current)).distinct().order_by(w.c.id)).all()
+    return [FormerWorker(r.id, r.name, r.worker_id) for r in rows]
+
+
+def _visible_worker(session: Session, actor: Actor, worker_id, day: datetime.date) -> int:
+    """The worker's pk: one the actor sees, or (looked up on the table) one whose employer the actor was on
+    ``day`` (a former employer filing for its own past day no longer sees the worker's record)."""
+    try:
+        worker_id = int(worker_id)
+    except (TypeError, ValueError):
+        worker_id = None
+    found = session.execute(select(Worker.id).where(Worker.id == worker_id)).scalar() if worker_id else None
+    if found is None and actor.kind == "employer" and worker_id and actor.employer_id in employers_on(
+            session, worker_id, day):
+        found = worker_id
+    if found is None:
         raise DomainError("unknown_worker", "技能者が見つかりません。", 404)
-    return worker
+    return found
 
 
 def _position(value: str | None) -> str | None:
@@ -190,11 +237,12 @@ def _trail(c: WorkCorrection, actor: Actor, action: str, before, after) -> None:
                                   "action": action, "before": before, "after": after}]
 
 
-def refresh_histories(session: Session, keys) -> None:
+def refresh_histories(session: Session, keys, actor: Actor | None = None, today: datetime.date | None = None) -> None:
     """Derive the histories of these (worker, site, day) keys again, under a reviewed ALL scope: the actor's right
-    to change them was checked above."""
+    to change them was checked above. The trail names the correction and the actor."""
     with using_scope(session, ALL):
-        histories.recompute(session, keys)
+        histories.recompute(session, keys, cause=histories.Cause("correction", actor.name if actor else None),
+                            today=today)
 
 
 @histories.register_day_inputs
@@ -237,18 +285,20 @@ def request_direct_input(session: Session, actor: Actor, *, worker_id: int, work
                          today: datetime.date | None = None) -> WorkCorrection:
     """直接入力: a day the devices did not record. Trade, role and work content default to the roster's."""
     today = today or today_in_tokyo()
-    worker = _visible_worker(session, worker_id)
-    employer_id = _requester_employer(session, actor, worker.id)
     work_date = _check_date(work_date, today)
+    worker_pk = _visible_worker(session, actor, worker_id, work_date)
+    employer_id = _requester_employer(session, actor, worker_pk, work_date)
     _check_deadline(work_date, today, "入力")
     reason = _reason(reason)
     site_id = _site_by_code(session, site_code) if (site_code or "").strip() else None
     site_name = (site_name or "").strip() or None
     if site_id is None and site_name is None:
         raise DomainError("site_required", "現場IDまたは現場名を入力してください（現場が未登録の場合は現場名）。")
-    roster = _roster(session, worker.id, site_id, work_date)
+    roster = _roster(session, worker_pk, site_id, work_date)
+    if actor.kind == "employer" and roster is not None and roster.employer_id != employer_id:
+        roster = None  # another employer's roster row: not this employer's day details
     correction = WorkCorrection(
-        kind="direct", worker_id=worker.id, employer_id=roster.employer_id if roster else employer_id,
+        kind="direct", worker_id=worker_pk, employer_id=roster.employer_id if roster else employer_id,
         site_id=site_id, site_name=None if site_id else site_name, work_date=work_date,
         work_month=f"{work_date:%Y-%m}",
         trade_id=_trade(session, trade_id) if trade_id not in (None, "") else (roster.trade_id if roster else None),
@@ -256,7 +306,7 @@ def request_direct_input(session: Session, actor: Actor, *, worker_id: int, work
         work_content=(work_content or "").strip() or (roster.work_content if roster else None),
         hazardous_work=bool(hazardous_work) if hazardous_work is not None else bool(roster and roster.hazardous_work),
         reason=reason, note=(note or "").strip() or None, **_requester_fields(actor), status=STATUS_PENDING)
-    return _file(session, actor, correction)
+    return _file(session, actor, correction, today)
 
 
 def request_correction(session: Session, actor: Actor, *, history_id: int, reason: str, trade_id=None,
@@ -268,7 +318,7 @@ def request_correction(session: Session, actor: Actor, *, history_id: int, reaso
     history = session.execute(select(WorkHistory).where(WorkHistory.id == history_id)).scalar_one_or_none()
     if history is None:
         raise DomainError("unknown_history", "就業履歴が見つかりません。", 404)
-    employer_id = _requester_employer(session, actor, history.worker_id)
+    employer_id = _requester_employer(session, actor, history.worker_id, history.work_date)
     _check_deadline(history.work_date, today, "補正")
     values = {
         "trade_id": _trade(session, trade_id) if trade_id not in (None, "") else history.trade_id,
@@ -283,7 +333,7 @@ def request_correction(session: Session, actor: Actor, *, history_id: int, reaso
         site_id=history.site_id, work_date=history.work_date, work_month=f"{history.work_date:%Y-%m}",
         reason=_reason(reason), note=(note or "").strip() or None, **values, **_requester_fields(actor),
         status=STATUS_PENDING)
-    return _file(session, actor, correction)
+    return _file(session, actor, correction, today)
 
 
 def _requester_fields(actor: Actor) -> dict:
@@ -299,7 +349,7 @@ def _open_duplicate(session: Session, c: WorkCorrection) -> bool:
     )).scalar() > 0
 
 
-def _file(session: Session, actor: Actor, correction: WorkCorrection) -> WorkCorrection:
+def _file(session: Session, actor: Actor, correction: WorkCorrection, today: datetime.date) -> WorkCorrection:
     if _open_duplicate(session, correction):
         raise DomainError("duplicate_request", f"{correction.work_date:%Y年%m月%d日}のこの現場には未承認の申請が既にあります。"
                                                "承認または否認を待ってください。", 409)
@@ -309,7 +359,7 @@ def _file(session: Session, actor: Actor, correction: WorkCorrection) -> WorkCor
            history_snapshot(session, correction.worker_id, correction.site_id, correction.work_date),
            _requested(correction, session))
     session.flush()
-    refresh_histories(session, [(correction.worker_id, correction.site_id, correction.work_date)])
+    refresh_histories(session, [(correction.worker_id, correction.site_id, correction.work_date)], actor, today)
     return correction
 
 
@@ -318,7 +368,7 @@ def attach_site_id(session: Session, actor: Actor, correction_id: int, site_code
     """現場ID付与: the site of a request made before the site was registered now has its 現場ID."""
     today = today or today_in_tokyo()
     c = _visible_correction(session, correction_id)
-    _requester_employer(session, actor, c.worker_id)
+    _requester_employer(session, actor, c.worker_id, c.work_date)
     if c.status != STATUS_PENDING:
         raise DomainError("not_pending", f"この申請は{c.status}のため現場IDを付与できません。")
     if c.site_id is not None:
@@ -333,7 +383,7 @@ def attach_site_id(session: Session, actor: Actor, correction_id: int, site_code
     session.refresh(c)
     _trail(c, actor, "現場ID付与", {"site_name": before_name}, {"site_id": c.site.site_id if c.site else None})
     session.flush()
-    refresh_histories(session, [old_key, (c.worker_id, c.site_id, c.work_date)])
+    refresh_histories(session, [old_key, (c.worker_id, c.site_id, c.work_date)], actor, today)
     return c
 
 
@@ -378,21 +428,24 @@ def approve(session: Session, actor: Actor, correction_id: int, *, today: dateti
     today = today or today_in_tokyo()
     c = _pending_for_prime(session, actor, correction_id)
     _check_deadline(c.work_date, today, "承認")
-    return _decide(session, actor, c, STATUS_APPROVED, note)
+    return _decide(session, actor, c, STATUS_APPROVED, note, today)
 
 
 def reject(session: Session, actor: Actor, correction_id: int, *, note: str | None = None,
-           today: datetime.date | None = None) -> WorkCorrection:  # noqa: ARG001  (same signature as approve)
-    """否認. Allowed after the deadline too: it only closes a request that can no longer count."""
-    return _decide(session, actor, _pending_for_prime(session, actor, correction_id), STATUS_REJECTED, note)
+           today: datetime.date | None = None) -> WorkCorrection:
+    """否認. Allowed after the deadline too: it only closes a request that can no longer count (a closed day's
+    stored history stays as it is)."""
+    return _decide(session, actor, _pending_for_prime(session, actor, correction_id), STATUS_REJECTED, note,
+                   today or today_in_tokyo())
 
 
-def _decide(session: Session, actor: Actor, c: WorkCorrection, status: str, note: str | None) -> WorkCorrection:
+def _decide(session: Session, actor: Actor, c: WorkCorrection, status: str, note: str | None,
+            today: datetime.date) -> WorkCorrection:
     before = history_snapshot(session, c.worker_id, c.site_id, c.work_date)
     c.status, c.decided_by_user_id, c.decided_by_name, c.decided_at = status, actor.user_id, actor.name, _now()
     c.decision_note = (note or "").strip() or None
     session.flush()
-    refresh_histories(session, [(c.worker_id, c.site_id, c.work_date)])
+    refresh_histories(session, [(c.worker_id, c.site_id, c.work_date)], actor, today)
     _trail(c, actor, "承認" if status == STATUS_APPROVED else "否認", before,
            history_snapshot(session, c.worker_id, c.site_id, c.work_date))
     session.flush()

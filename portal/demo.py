@@ -109,12 +109,19 @@ def add_worker(session: Session, *, worker_id: str, name: str, kana: str, employ
     for code in qualification_codes:
         q = _qualification(session, code)
         if q is not None:
-            session.add(WorkerQualification(worker_id=w.id, qualification_id=q.id,
-                                            obtained_on=datetime.date(2015 + rng.randrange(8), 4, 1), proof_attached=True))
+            obtained = datetime.date(2015 + rng.randrange(8), 4, 1)
+            session.add(WorkerQualification(worker_id=w.id, qualification_id=q.id, obtained_on=obtained,
+                                            created_at=_recorded(obtained), proof_attached=True))
     session.add(Affiliation(worker_id=w.id, employer_id=employer.id, status="承認済", is_primary=True,
                             started_on=datetime.date(2019, 4, 1)))
     session.flush()
     return w
+
+
+def _recorded(day: datetime.date) -> datetime.datetime:
+    """When the demo's master data "was recorded": on the day it starts (so the demo's past days, closed since,
+    derive with it; portal.histories does not let a fact recorded after a day's deadline reach that day)."""
+    return datetime.datetime.combine(day, datetime.time(9), datetime.timezone(datetime.timedelta(hours=9)))
 
 
 def link(session: Session, site: Site, upper: Employer, lower: Employer, tier: int, status: str = "承認済") -> StructureLink:
@@ -130,7 +137,8 @@ def register_on_site(session: Session, site: Site, worker: Worker, employer: Emp
                      position: str, work_content: str, start: datetime.date, hazardous: bool = False):
     reg = SiteWorkerRegistration(site_id=site.id, worker_id=worker.id, employer_id=employer.id,
                                  trade_id=trade.id if trade else None, position=position, work_content=work_content,
-                                 hazardous_work=hazardous, start_date=start, entry_education_on=start)
+                                 hazardous_work=hazardous, start_date=start, entry_education_on=start,
+                                 created_at=_recorded(start))
     session.add(reg)
     session.flush()
     return reg

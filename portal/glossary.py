@@ -26,7 +26,7 @@ LABELS = {
     "employment_exemption_reason": "雇用保険 適用除外理由", "kentaikyo": "建退共加入", "kentaikyo_number": "建退共 被共済者番号",
     "chutaikyo": "中退共加入", "rousai_special": "労災保険特別加入", "trade": "職種", "trades": "職種", "trade_names": "職種",
     "position": "立場", "experience_years": "経験年数", "qualification": "資格", "qualifications": "保有資格",
-    "obtained_on": "取得日", "certificate_number": "証明書番号", "proof_attached": "証明書類", "awarded_on": "表彰日",
+    "obtained_on": "取得日", "expires_on": "有効期限", "certificate_number": "証明書番号", "proof_attached": "証明書類", "awarded_on": "表彰日",
     "status": "状態", "is_primary": "主たる所属事業者", "started_on": "開始日", "ended_on": "終了日",
     # codes
     "major_code": "大分類コード", "major_name": "大分類", "minor_code": "小分類コード", "minor_name": "小分類",
@@ -41,7 +41,8 @@ LABELS = {
     "site_agent": "現場代理人", "upper_employer": "上位事業者", "lower_employer": "下位事業者", "tier": "階層(次)",
     "invited_at": "招待日時", "approved_at": "承認日時", "work_scope": "担当工事内容", "contract_amount_yen": "契約金額(円)",
     "hazardous_work": "有害業務への従事", "start_date": "入場予定日", "end_date": "退場予定日",
-    "entry_education_on": "受入教育実施日", "user": "ユーザー",
+    "entry_education_on": "受入教育実施日", "user": "ユーザー", "approved_on": "現場承認日",
+    "effective_from": "適用開始日",
     # devices, events, histories, audit
     "device_type": "デバイス種別", "key_prefix": "APIキー(先頭)", "created_at": "作成日時", "revoked_at": "失効日時",
     "last_seen_at": "最終通信日時", "device": "デバイス", "device_event_id": "デバイスイベントID", "worker_code": "技能者ID(受信値)",
@@ -51,6 +52,9 @@ LABELS = {
     "valid_for_evaluation": "能力評価に有効", "invalid_reason": "無効理由", "updated_at": "更新日時",
     "at": "日時", "username": "ユーザー", "action": "操作", "object_type": "対象", "object_id": "対象ID",
     "detail": "内容", "remote_addr": "接続元",
+    # the trail of a history (portal.models.history_trail)
+    "before": "変更前", "after": "変更後", "cause": "変更の原因", "cause_label": "変更の原因", "actor": "変更者",
+    "action_label": "操作",
 }
 
 

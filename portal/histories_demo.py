@@ -1,6 +1,8 @@
 """Demo entry/exit events of the last two months on the demo sites, sent through the one write path
 (portal.ingest), so the demo shows histories: counted ones, and not-counted ones of every kind the demo can show
-(an unapproved site, workers not on the roster; a missing tier in the structure is shown by the tests)."""
+(an unapproved site, workers not on the roster, a late device buffer for a closed month (補正期限経過); a missing
+tier in the structure is shown by the tests). Each week's taps are sent that week, as devices would have, so the
+days of a month that has closed since were received in time and stay as they were."""
 from __future__ import annotations
 
 import datetime
@@ -55,7 +57,7 @@ def demo_events(session: Session, sites, *, today: datetime.date, seed: int = 20
                                            installed=installed)
             session.commit()
             workers = roster.get(site.id, []) + (strangers if n == 0 else [])
-            events = []
+            events = []  # (received on, event)
             for day in workdays:
                 for code in workers:
                     if rng.random() > 0.7:
@@ -66,10 +68,34 @@ def demo_events(session: Session, sites, *, today: datetime.date, seed: int = 20
                         if kind == "exit" and rng.random() < 0.05:
                             continue  # a forgotten exit tap: the day still counts
                         at = datetime.datetime.combine(day, datetime.time(minute // 60, minute % 60), TOKYO)
-                        events.append({"event_id": f"demo-{site.site_id}-{code}-{day:%Y%m%d}-{kind}",
-                                       "worker_id": code, "site_id": site.site_id, "kind": kind,
-                                       "time": at.isoformat()})
-            for i in range(0, len(events), batch):
-                out = ingest(session, device, events[i:i + batch], plugins=pm, limits=limits, now=now)
-                stored += len(out.stored_ids)
+                        events.append((day, {"event_id": f"demo-{site.site_id}-{code}-{day:%Y%m%d}-{kind}",
+                                             "worker_id": code, "site_id": site.site_id, "kind": kind,
+                                             "time": at.isoformat()}))
+            # sent as the devices would have, each week's taps that week (received before the days closed)
+            weeks: dict = {}
+            for day, e in events:
+                weeks.setdefault(day - datetime.timedelta(days=day.weekday()), []).append(e)
+            for monday, week in sorted(weeks.items()):
+                sent_at = min(now, datetime.datetime.combine(monday + datetime.timedelta(days=6), datetime.time(23, 59),
+                                                             TOKYO))
+                for i in range(0, len(week), batch):
+                    out = ingest(session, device, week[i:i + batch], plugins=pm, limits=limits, now=sent_at)
+                    stored += len(out.stored_ids)
+            if n == 0 and strangers:
+                stored += _late_tap(session, device, strangers[0], days, today, pm, limits, now)
     return stored
+
+
+def _late_tap(session, device, code: str, days, today, pm, limits, now) -> int:
+    """A device buffer sent long after the fact: a Sunday of a closed month, tapped by a worker with no other taps
+    that day, arrives today. It is stored and shown as not counted (補正期限経過)."""
+    from portal.histories import is_closed
+
+    closed = [d for d in days if d.weekday() == 6 and is_closed(d, today)]
+    if not closed:
+        return 0
+    at = datetime.datetime.combine(closed[-1], datetime.time(8, 0), TOKYO)
+    out = ingest(session, device, [{"event_id": f"demo-late-{code}-{closed[-1]:%Y%m%d}", "worker_id": code,
+                                    "site_id": device.site.site_id, "kind": "entry", "time": at.isoformat()}],
+                 plugins=pm, limits=limits, now=now)
+    return len(out.stored_ids)

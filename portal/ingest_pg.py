@@ -8,8 +8,13 @@ of the events just stored. What decided the speed (issue 4, measured on this mac
   event: a join may hash the whole worker table when its statistics are old);
 - histories: the new events folded per worker and day in Python first (ON CONFLICT DO UPDATE cannot touch a row
   twice in one statement), then one upsert that merges first entry (LEAST), last exit (GREATEST) and the method
-  marks into the stored row, so it never has to read the day's events back; what the roster says comes from a
-  per-process copy of the site's roster (histories.site_roster), read again when sites.roster_version moves;
+  marks into the stored row, so it never has to read the day's events back, and writes the trail of the rows it
+  actually changed in the same statement (work_history_changes, one multi-row insert); what the roster says
+  comes from a per-process copy of the site's roster (histories.site_roster), read again when
+  sites.roster_version moves; the version is read again under the (worker, day) locks (a roster change that
+  committed while the batch was validated is not overwritten);
+- closed days (their correction deadline passed): a late tap is stored; the upsert leaves a stored closed row
+  alone and makes a missing one not counted (deadline_passed), set-based like the others;
 - rows sorted by worker and time, and an advisory lock per (worker, day) taken in that order: concurrent batches
   for the same worker and day queue instead of deadlocking or overwriting each other.
 A day the merge cannot express is recomputed from its events (portal.histories.recompute): a day whose new taps
@@ -66,32 +71,68 @@ CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM entry_exit_events e WHERE e.wor
                     AND e.work_date = u.d + 1 AND e.occurred_at <= u.l + make_interval(hours => s.h))) AS nxt(found)
 """
 
+# The rows of a batch, merged into the stored ones, and the trail of what actually changed, in one statement: the
+# CTE "o" reads the stored rows as they were before the upsert (every part of a statement sees one snapshot; the
+# (worker, day) locks keep others out). A closed day's row (its correction deadline passed: the batch marks it
+# deadline_passed) is left alone unless it is itself a deadline_passed row (see portal.histories).
 UPSERT_HISTORIES = """
-INSERT INTO work_histories AS h (worker_id, site_id, work_date, employer_id, trade_id, position, work_content,
-    hazardous_work, qualifications, methods, first_entry_at, last_exit_at, counted, not_counted_reason,
-    valid_for_evaluation, invalid_reason, updated_at)
-SELECT u.worker_id, %(site)s, u.work_date, u.employer_id, u.trade_id, u.position, u.work_content, u.hazardous_work,
-       u.qualifications, u.methods, u.first_entry_at, u.last_exit_at, u.counted, u.not_counted_reason,
-       u.valid_for_evaluation, u.invalid_reason, %(now)s
-FROM json_to_recordset(%(rows)s::json) AS u(worker_id int, work_date date, employer_id int, trade_id int,
+WITH u AS (
+  SELECT * FROM json_to_recordset(%(rows)s::json) AS u(worker_id int, work_date date, employer_id int, trade_id int,
      position text, work_content text, hazardous_work bool, qualifications json, methods text,
      first_entry_at timestamptz, last_exit_at timestamptz, counted bool, not_counted_reason text,
      valid_for_evaluation bool, invalid_reason text)
-ORDER BY u.worker_id, u.work_date
-ON CONFLICT (worker_id, site_id, work_date) DO UPDATE SET
-  employer_id = EXCLUDED.employer_id, trade_id = EXCLUDED.trade_id, position = EXCLUDED.position,
-  work_content = EXCLUDED.work_content, hazardous_work = EXCLUDED.hazardous_work,
-  qualifications = EXCLUDED.qualifications, counted = EXCLUDED.counted,
-  not_counted_reason = EXCLUDED.not_counted_reason, valid_for_evaluation = EXCLUDED.valid_for_evaluation,
-  invalid_reason = EXCLUDED.invalid_reason, updated_at = EXCLUDED.updated_at,
-  first_entry_at = LEAST(h.first_entry_at, EXCLUDED.first_entry_at),
-  last_exit_at = GREATEST(h.last_exit_at, EXCLUDED.last_exit_at),
-  methods = CASE WHEN h.methods = EXCLUDED.methods THEN h.methods ELSE
-    COALESCE((SELECT string_agg(m, ',' ORDER BY COALESCE(array_position(%(order)s::text[], m), 1000), m COLLATE "C")
-              FROM (SELECT DISTINCT unnest(string_to_array(h.methods, ',') || string_to_array(EXCLUDED.methods, ',')) AS m) AS x
-              WHERE m <> ''), '') END
+), o AS (
+  SELECT h.* FROM work_histories h JOIN u ON h.worker_id = u.worker_id AND h.work_date = u.work_date
+  WHERE h.site_id = %(site)s
+), n AS (
+  INSERT INTO work_histories AS h (worker_id, site_id, work_date, employer_id, trade_id, position, work_content,
+      hazardous_work, qualifications, methods, first_entry_at, last_exit_at, counted, not_counted_reason,
+      valid_for_evaluation, invalid_reason, updated_at)
+  SELECT u.worker_id, %(site)s, u.work_date, u.employer_id, u.trade_id, u.position, u.work_content, u.hazardous_work,
+         u.qualifications, u.methods, u.first_entry_at, u.last_exit_at, u.counted, u.not_counted_reason,
+         u.valid_for_evaluation, u.invalid_reason, %(now)s
+  FROM u ORDER BY u.worker_id, u.work_date
+  ON CONFLICT (worker_id, site_id, work_date) DO UPDATE SET
+    employer_id = EXCLUDED.employer_id, trade_id = EXCLUDED.trade_id, position = EXCLUDED.position,
+    work_content = EXCLUDED.work_content, hazardous_work = EXCLUDED.hazardous_work,
+    qualifications = EXCLUDED.qualifications, counted = EXCLUDED.counted,
+    not_counted_reason = EXCLUDED.not_counted_reason, valid_for_evaluation = EXCLUDED.valid_for_evaluation,
+    invalid_reason = EXCLUDED.invalid_reason, updated_at = EXCLUDED.updated_at,
+    first_entry_at = LEAST(h.first_entry_at, EXCLUDED.first_entry_at),
+    last_exit_at = GREATEST(h.last_exit_at, EXCLUDED.last_exit_at),
+    methods = CASE WHEN h.methods = EXCLUDED.methods THEN h.methods ELSE
+      COALESCE((SELECT string_agg(m, ',' ORDER BY COALESCE(array_position(%(order)s::text[], m), 1000), m COLLATE "C")
+                FROM (SELECT DISTINCT unnest(string_to_array(h.methods, ',') || string_to_array(EXCLUDED.methods, ',')) AS m) AS x
+                WHERE m <> ''), '') END
+  WHERE EXCLUDED.not_counted_reason IS DISTINCT FROM 'deadline_passed' OR h.not_counted_reason = 'deadline_passed'
+  RETURNING h.*
+)
+INSERT INTO work_history_changes (worker_id, site_id, work_date, employer_id, action, before, after, cause, actor, at)
+SELECT n.worker_id, n.site_id, n.work_date, n.employer_id, CASE WHEN o.id IS NULL THEN 'added' ELSE 'changed' END,
+       d.before, CASE WHEN o.id IS NULL THEN json_build_object('methods', n.methods,
+         'first_entry_at', n.first_entry_at, 'last_exit_at', n.last_exit_at) ELSE d.after END, 'tap', %(actor)s, %(now)s
+FROM n LEFT JOIN o ON o.id = n.id
+LEFT JOIN LATERAL (
+  SELECT json_object_agg(f.k, f.b) AS before, json_object_agg(f.k, f.a) AS after
+  FROM (VALUES ('employer_id', to_jsonb(o.employer_id), to_jsonb(n.employer_id)),
+               ('trade_id', to_jsonb(o.trade_id), to_jsonb(n.trade_id)),
+               ('position', to_jsonb(o.position), to_jsonb(n.position)),
+               ('work_content', to_jsonb(o.work_content), to_jsonb(n.work_content)),
+               ('hazardous_work', to_jsonb(o.hazardous_work), to_jsonb(n.hazardous_work)),
+               ('qualifications', to_jsonb(o.qualifications), to_jsonb(n.qualifications)),
+               ('methods', to_jsonb(o.methods), to_jsonb(n.methods)),
+               ('first_entry_at', to_jsonb(o.first_entry_at), to_jsonb(n.first_entry_at)),
+               ('last_exit_at', to_jsonb(o.last_exit_at), to_jsonb(n.last_exit_at)),
+               ('counted', to_jsonb(o.counted), to_jsonb(n.counted)),
+               ('not_counted_reason', to_jsonb(o.not_counted_reason), to_jsonb(n.not_counted_reason)),
+               ('valid_for_evaluation', to_jsonb(o.valid_for_evaluation), to_jsonb(n.valid_for_evaluation)),
+               ('invalid_reason', to_jsonb(o.invalid_reason), to_jsonb(n.invalid_reason))) AS f(k, b, a)
+  WHERE o.id IS NOT NULL AND f.b IS DISTINCT FROM f.a
+) AS d ON TRUE
+WHERE o.id IS NULL OR d.before IS NOT NULL
 """
 
+ROSTER_VERSION = "SELECT roster_version FROM sites WHERE id = %(site)s"
 
 class Statement:
     """A statement with named placeholders, run with positional parameters and prepared on the server (psycopg
@@ -105,8 +146,8 @@ class Statement:
         return cur.execute(self.sql, [params[n] for n in self.names], prepare=True)
 
 
-INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES = (
-    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES))
+INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES, ROSTER_VERSION = (
+    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES, ROSTER_VERSION))
 
 
 DAY_BITS = 20  # a day's ordinal (about 740,000 now) fits in 20 bits
@@ -144,11 +185,12 @@ def store(session: Session, device, valid: list, now: datetime.datetime, roster_
         stored[v.index] = pk
     new = [v for v in valid if v.index in stored and v.worker_id is not None]
     if new:
-        fold(session, cur, device.site_id, new, now, roster_version)
+        fold(session, cur, device, new, now, roster_version)
     return stored
 
 
-def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime, roster_version: int) -> None:
+def fold(session: Session, cur, device, new: list, now: datetime.datetime, roster_version: int) -> None:
+    site_id = device.site_id
     one = datetime.timedelta(days=1)
     taps: dict = defaultdict(list)  # (worker, calendar day) → taps
     for v in new:
@@ -159,18 +201,29 @@ def fold(session: Session, cur, site_id: int, new: list, now: datetime.datetime,
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
     simple = [k for k in keys if k not in full]
+    today = histories.tokyo_date(now)
     if simple:
+        # read again under the locks: a roster change that committed while the batch was validated (and took these
+        # locks for its own recompute) has raised the version since the batch began
+        ROSTER_VERSION.run(cur, {"site": site_id})
+        roster_version = cur.fetchone()[0]
         ctx = histories.site_roster(session, site_id, roster_version, {w for w, _d in simple})
         rows = []
         for w, d in simple:
-            row = histories.derive(ctx, w, site_id, d, taps[(w, d)], [])
+            if histories.is_closed(d, today):  # a late tap: kept out of a stored closed day (the upsert's WHERE)
+                row = histories.late_row(ctx, w, site_id, d, taps[(w, d)])
+            else:
+                row = histories.derive(ctx, w, site_id, d, taps[(w, d)], [])
             row.update(worker_id=w, work_date=d.isoformat(), first_entry_at=_iso(row["first_entry_at"]),
                        last_exit_at=_iso(row["last_exit_at"]))
             rows.append(row)
-        UPSERT_HISTORIES.run(cur, {"site": site_id, "now": now, "order": MARK_ORDER,
+        UPSERT_HISTORIES.run(cur, {"site": site_id, "now": now, "order": MARK_ORDER, "actor": f"機器 {device.id}",
                                    "rows": json.dumps(rows)})
     if full:
-        histories.recompute(session, [(w, site_id, d) for w, d in sorted(full)], neighbours=False)
+        from portal.ingest import tap_cause
+
+        histories.recompute(session, [(w, site_id, d) for w, d in sorted(full)], neighbours=False,
+                            cause=tap_cause(device), today=today)
 
 
 def shift_neighbours(cur, site_id: int, taps: dict) -> set:

@@ -5,15 +5,26 @@ sites' ``roster_version`` (the ingest keeps a per-process copy of a site's roste
 
 What is affected, per changed row (old and new values both, when a row moved):
 - 作業員名簿 (SiteWorkerRegistration): its site; the histories of that worker on that site;
-- 施工体制 (StructureLink), when approved before or after the change (an invitation, declined or not yet
-  answered, is not part of the structure): its site; all the site's histories;
-- 現場 (Site), an update of approved, accumulation_start, accumulation_end or prime_employer_id: itself; all its
-  histories; of max_shift_hours (portal.shifts): also the days next to them (a tap may move to a day without one);
+- 施工体制 (StructureLink), when approved or ended (解除) before or after the change (an invitation, declined or
+  not yet answered, is not part of the structure): its site; all the site's histories;
+- 現場 (Site), an update of approved, approved_on, accumulation_start, accumulation_end or prime_employer_id: itself;
+  all its histories; of max_shift_hours (portal.shifts): also the days next to them (a tap may move to a day
+  without one);
 - 所属 (Affiliation), 保有資格 (WorkerQualification) of a worker: every site where the worker is on the roster;
   all the worker's histories (on any site).
 Only stored histories are derived again (neighbours=False): whether a day has a history at all depends on its
 events and day inputs, never on these rows, and a filed or decided day input already has its stored row
 (portal.corrections recomputes then), so the stored rows are every key these changes can alter.
+
+A change is a new fact (before the flush, :func:`new_facts`):
+- an edit of a roster row's trade, role (立場), work content, hazardous work or employer takes effect from its
+  適用開始日 (``effective_from`` on the row, set by the edit screen; default today, Tokyo): when the row began
+  before that day, it keeps its values and ends the day before, and a new row with the new values starts that
+  day, so past days keep what held then. A 適用開始日 before today is refused: a past day's details change only by
+  事後補正, approved by the prime (portal.corrections);
+- a structure link ended (解除) or an affiliation cancelled (取消) without an end date ends the day before today
+  (not before it began): its past days keep it.
+Closed days (portal.histories.is_closed) never change whatever the edit: the recompute keeps their stored rows.
 
 Seen: ORM flushes through the portal's sessions (screens, REST API, CLI, domain functions). Not seen: bulk Core
 writes (the demo builder's events, bench/world.py) and database cascades (a deleted worker's roster rows).
@@ -30,12 +41,15 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from portal import histories
+from portal.clock import tokyo_date, tokyo_today
+from portal.errors import DomainError
 from portal.histories import chunked
 from portal.models import Affiliation, Site, SiteWorkerRegistration, StructureLink, WorkerQualification, WorkHistory
 from portal.scoping import ALL, using_scope
 
-APPROVED = "承認済"  # the only link status portal.histories.Context reads
-SITE_FIELDS = ("approved", "accumulation_start", "accumulation_end", "prime_employer_id", "max_shift_hours")  # read
+LINK_HELD = histories.LINK_HELD  # the link statuses portal.histories.Context reads (解除: over its period)
+SITE_FIELDS = ("approved", "approved_on", "accumulation_start", "accumulation_end", "prime_employer_id",
+               "max_shift_hours")  # read
 PENDING = "ccus_roster_changes"  # key in the flush's own attributes: dies with a failed flush
 
 
@@ -76,7 +90,7 @@ def note(found: Affected, obj, action: str) -> None:
         found.sites |= sites
         found.pairs |= {(w, s) for w in _values(obj, "worker_id", action) for s in sites}
     elif isinstance(obj, StructureLink):
-        if APPROVED in _values(obj, "status", action):  # histories read approved links only (approved before or after)
+        if _values(obj, "status", action) & set(LINK_HELD):  # links that held (approved, or ended since), before or after
             found.sites |= _values(obj, "site_id", action)
             found.whole_sites |= _values(obj, "site_id", action)
     elif isinstance(obj, Site):
@@ -125,10 +139,102 @@ def apply(session: Session, found: Affected) -> list[histories.Difference]:
             for obj in list(session.identity_map.values()):  # written with Core: loaded sites would show the old one
                 if isinstance(obj, Site) and inspect(obj).identity[0] in sites:
                     session.expire(obj, ["roster_version"])
-        return histories.recompute(session, keys, neighbours=False) if keys else []
+        return histories.recompute(session, keys, neighbours=False, cause=histories.Cause("roster", _actor())) \
+            if keys else []
+
+
+def _actor() -> str | None:
+    """The login making the change, for the trail (None outside a request: the CLI, a job)."""
+    try:
+        from flask import g, has_request_context
+
+        user = getattr(g, "user", None) if has_request_context() else None
+    except ImportError:  # pragma: no cover
+        return None
+    return getattr(user, "username", None) or None
+
+
+# --- a change is a new fact ----------------------------------------------------------------------------------
+
+ROSTER_DETAILS = (("trade_id", "trade"), ("position", None), ("work_content", None), ("hazardous_work", None),
+                  ("employer_id", "employer"))
+
+
+def _old(state, attr: str):
+    """The value ``attr`` had before this flush's change."""
+    hist = state.attrs[attr].history
+    return hist.deleted[0] if hist.deleted else (hist.unchanged[0] if hist.unchanged else None)
+
+
+def _effective(obj, today: datetime.date) -> datetime.date:
+    value = getattr(obj, "effective_from", None) or today
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError as e:
+            raise DomainError("invalid_effective_from", "適用開始日はYYYY-MM-DDの形式で入力してください。") from e
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def split_roster_edit(session: Session, obj: SiteWorkerRegistration, today: datetime.date) -> None:
+    state = inspect(obj)
+    changed = [(col, rel) for col, rel in ROSTER_DETAILS
+               if state.attrs[col].history.has_changes() or (rel and state.attrs[rel].history.has_changes())]
+    if not changed:
+        return
+    effective = _effective(obj, today)
+    start = _old(state, "start_date")
+    if start is not None and start >= effective:
+        return  # the row has not begun before the change takes effect: edited in place
+    if effective < today:
+        raise DomainError("retroactive_roster_change",
+                          f"作業員名簿の変更は本日（{today:%Y年%m月%d日}）以降から適用されます。過去の就業日の職種・立場・"
+                          "作業内容は、事後補正を申請し元請事業者の承認を受けてください。")
+    end = obj.end_date
+    if end is not None and end < effective:
+        raise DomainError("roster_row_ended", "この作業員名簿の登録は適用開始日より前に終了しているため変更できません。")
+    new = SiteWorkerRegistration(
+        site_id=obj.site_id, worker_id=obj.worker_id, start_date=effective, end_date=end,
+        entry_education_on=obj.entry_education_on)
+    for col, rel in changed:
+        related = getattr(obj, rel) if rel and state.attrs[rel].history.has_changes() else None
+        if related is not None:
+            setattr(new, rel, related)
+        else:
+            setattr(new, col, getattr(obj, col))
+        for name in (col, rel):  # the old row keeps what held until the day before
+            if name and state.attrs[name].history.has_changes():
+                setattr(obj, name, _old(state, name))
+    for col, rel in ROSTER_DETAILS:
+        if (col, rel) not in changed:
+            setattr(new, col, getattr(obj, col))
+    obj.end_date = effective - datetime.timedelta(days=1)
+    session.add(new)
+
+
+def end_on_a_date(obj, today: datetime.date) -> None:
+    """A link ended (解除) or an affiliation cancelled (取消) without an end date held until yesterday."""
+    yesterday = today - datetime.timedelta(days=1)
+    if isinstance(obj, StructureLink) and obj.status == "解除" and obj.ended_on is None and obj.approved_at is not None:
+        obj.ended_on = max(yesterday, tokyo_date(obj.approved_at))
+    elif isinstance(obj, Affiliation) and obj.status == "取消" and obj.ended_on is None:
+        first = obj.started_on or (tokyo_date(obj.created_at) if obj.created_at else yesterday)
+        obj.ended_on = max(yesterday, first)
+
+
+def new_facts(session: Session) -> None:
+    today = tokyo_today()
+    for obj in list(session.dirty):
+        if isinstance(obj, SiteWorkerRegistration):
+            split_roster_edit(session, obj, today)
+        elif isinstance(obj, (StructureLink, Affiliation)):
+            end_on_a_date(obj, today)
 
 
 def install(session_class) -> None:
+    # first of all before_flush listeners: the new rows must pass the scope guard and the validation like any other
+    event.listen(session_class, "before_flush", lambda session, ctx, instances: new_facts(session), insert=True)
+
     @event.listens_for(session_class, "after_flush")
     def _collect(session, flush_context):
         # here new/dirty/deleted and the attribute histories (old values) still describe the flush just written

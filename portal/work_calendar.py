@@ -16,12 +16,15 @@ import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import Employer, Site, Worker, WorkerInsurance, WorkHistory
+from portal.clock import TOKYO
+from portal.models import Employer, Site, Worker, WorkerInsurance, WorkHistory, WorkHistoryChange
 from portal.models.histories import NOT_COUNTED_REASONS
+from portal.glossary import LABELS
 
 COLUMNS = {"counted": "現場登録済(計上)", "unapproved": "現場未承認(非計上)", "unregistered": "現場未登録(非計上)"}
 NOT_COUNTED_COLUMN = {
     "site_unapproved": "unapproved",
+    "deadline_passed": "unapproved",  # received after the correction deadline: the day was never accepted
     "outside_period": "unapproved",
     "site_unregistered": "unregistered",
     "worker_not_registered": "unregistered",
@@ -202,3 +205,56 @@ def visible_employers(session: Session) -> list[Employer]:
 
 def visible_sites(session: Session) -> list[Site]:
     return session.execute(select(Site).order_by(Site.name)).scalars().all()
+
+
+# --- the trail of the stored histories (portal.models.history_trail) ----------------------------------------
+
+@dataclasses.dataclass
+class TrailLine:
+    """One change of one day's history, as the worker's day screen shows it (Japanese labels, Tokyo time)."""
+
+    work_date: datetime.date
+    site_label: str
+    at: datetime.datetime  # Tokyo
+    action: str
+    cause: str
+    actor: str
+    changes: list  # [(label, before, after)]
+
+
+def _shown(field: str, value) -> str:
+    if value is None or value == "" or value == []:
+        return "－"
+    if isinstance(value, bool):
+        return "有" if value else "無"
+    if field == "not_counted_reason":
+        return NOT_COUNTED_REASONS.get(value, value)
+    if field in ("first_entry_at", "last_exit_at") and isinstance(value, str):
+        try:
+            at = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return (at if at.tzinfo else at.replace(tzinfo=datetime.timezone.utc)).astimezone(TOKYO).strftime("%m/%d %H:%M")
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+def trail(session: Session, worker_id: int, first: datetime.date, last: datetime.date) -> list[TrailLine]:
+    """The changes of a worker's histories on days first..last, newest first (the session's scope decides which
+    the viewer sees)."""
+    rows = session.execute(select(WorkHistoryChange).where(
+        WorkHistoryChange.worker_id == worker_id, WorkHistoryChange.work_date >= first,
+        WorkHistoryChange.work_date <= last).order_by(WorkHistoryChange.at.desc(), WorkHistoryChange.id.desc())
+    ).scalars().all()
+    labels = site_labels(session, {r.site_id for r in rows})
+    lines = []
+    for r in rows:
+        before, after = r.before or {}, r.after or {}
+        at = r.at if r.at.tzinfo else r.at.replace(tzinfo=datetime.timezone.utc)
+        lines.append(TrailLine(
+            work_date=r.work_date, site_label=labels.get(r.site_id, ("現場未登録", ""))[0], at=at.astimezone(TOKYO),
+            action=r.action_label, cause=r.cause_label, actor=r.actor or "システム",
+            changes=[(LABELS.get(f, f), _shown(f, before.get(f)), _shown(f, after.get(f)))
+                     for f in sorted(set(before) | set(after))]))
+    return lines

@@ -5,7 +5,9 @@
   and the date of birth cannot be changed by a change request. While a request of a kind is pending, another of
   the same kind is refused (a second filing would overwrite the first inconsistently; domain.md §12.10).
 - Approving 転職 cancels (取消) every current link at once: the old employer's access and its disclosure
-  consents end with it (portal.disclosure reads the links at the moment of each question).
+  consents end with it (portal.disclosure reads the links at the moment of each question). The old link is
+  ended on a date, not erased: it held until the day before the new one starts (the approval day), so the days
+  before stay with the old employer and stay valid (portal.histories reads the link's period).
 - 360_カード再発行: a request with a reason; the operator (administrator) marks it 発行済.
 - 400_退会: see :data:`WITHDRAWAL_TERMS`, which the screen shows word for word.
 """
@@ -201,11 +203,14 @@ def _apply(session: Session, req: ChangeRequest, today: datetime.date) -> None:
 
 
 def change_employer(session: Session, worker_id: int, new_employer_id: int, today: datetime.date) -> None:
-    """転職: cancel (取消) every current link, then link the new employer as 主たる所属事業者. Runs under the
+    """転職: cancel (取消) every current link, ending it the day before ``today`` (the day the new link starts; not
+    before the link's own start), then link the new employer as 主たる所属事業者 from ``today``. Runs under the
     caller's explicit scope. Social insurance must be entered again by the new employer."""
+    last = today - datetime.timedelta(days=1)
     for aff in session.execute(select(Affiliation).where(Affiliation.worker_id == worker_id,
                                                          Affiliation.status == "承認済")).scalars():
-        aff.status, aff.ended_on, aff.is_primary = "取消", max(today, aff.started_on or today), False
+        aff.status, aff.is_primary = "取消", False
+        aff.ended_on = max(last, aff.started_on or last) if aff.ended_on is None else min(aff.ended_on, max(last, aff.started_on or last))
     session.add(Affiliation(worker_id=worker_id, employer_id=new_employer_id, status="承認済", is_primary=True,
                             started_on=today))
     session.flush()

@@ -139,7 +139,8 @@ def add_event(session, ids, device_id, at: datetime.datetime, *, worker="w1", si
     with using_scope(session, ALL):
         e = EntryExitEvent(device_id=device_id, device_event_id=f"{device_id}-{at.isoformat()}-{worker}-{kind}",
                            site_id=ids[site], worker_id=ids[worker] if worker else None, worker_code=code,
-                           kind=kind, occurred_at=at.astimezone(datetime.timezone.utc), work_date=at.astimezone(ZoneInfo("Asia/Tokyo")).date(), method="IC")
+                           kind=kind, occurred_at=at.astimezone(datetime.timezone.utc), work_date=at.astimezone(ZoneInfo("Asia/Tokyo")).date(), method="IC",
+                           received_at=at.astimezone(datetime.timezone.utc))  # sent at once (the world's dates are fixed)
         session.add(e)
         session.commit()
         return e.id

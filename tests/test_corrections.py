@@ -244,7 +244,7 @@ def _recorded_day(s, ids, day=DAY):
     add_event(s, ids, device, datetime.datetime(day.year, day.month, day.day, 8, tzinfo=JST))
     add_event(s, ids, device, datetime.datetime(day.year, day.month, day.day, 17, tzinfo=JST), kind="exit")
     with using_scope(s, ALL):
-        histories.recompute(s, [(ids["w1"], ids["X"], day)])
+        histories.recompute(s, [(ids["w1"], ids["X"], day)], today=TODAY)
         s.commit()
         return s.execute(select(WorkHistory.id).where(WorkHistory.work_date == day)).scalar_one()
 
@@ -340,7 +340,7 @@ def test_rebuild_from_events_keeps_approved_corrections(world):
         C.approve(s, actor, cid, today=TODAY)
         s.commit()
     with using_scope(s, ALL):
-        assert histories.rebuild(s, "2026-10", write=False) == []  # the stored history is what a rebuild gives
+        assert histories.rebuild(s, "2026-10", write=False, today=TODAY) == []  # the stored history is what a rebuild gives
 
 
 def test_an_approved_direct_input_survives_a_late_device_event(world):

@@ -112,9 +112,11 @@ def test_not_counted_reasons(demo_app):
 
 
 def test_recompute_follows_a_roster_change(demo_app):
+    """A roster edit is a new fact from today: the past day keeps what held then, today's day takes the new one
+    (at once: nobody calls recompute)."""
     device, _key = new_device(demo_app)
-    day = recent_day(3)
-    send(demo_app, device, [event(MEGURO, day, 8)])
+    day, today = recent_day(3), histories.tokyo_today()
+    send(demo_app, device, [event(MEGURO, day, 8), event(MEGURO, today, 0, mm=1)])
     w, s = worker_pk(demo_app, MEGURO), site_pk(demo_app, SITE_A)
     assert history(demo_app, MEGURO, SITE_A, day)["position"] == "職長"
     with demo_app.app_context(), using_scope(db.session, ALL):  # through the ORM: portal.roster_changes follows it
@@ -122,7 +124,8 @@ def test_recompute_follows_a_roster_change(demo_app):
             SiteWorkerRegistration.worker_id == w, SiteWorkerRegistration.site_id == s)).scalar_one()
         reg.position, reg.work_content = "班長", "配筋"
         db.session.commit()
-    h = history(demo_app, MEGURO, SITE_A, day)  # at once, nobody called recompute
+    assert (history(demo_app, MEGURO, SITE_A, day)["position"]) == "職長"
+    h = history(demo_app, MEGURO, SITE_A, today)
     assert (h["position"], h["work_content"]) == ("班長", "配筋")
 
 

@@ -44,8 +44,10 @@ def raised(before: dict, after: dict) -> set:
 
 
 def rebuild_differences(app) -> list:
+    """What a rebuild would still write: the open days' differences (a closed day's stored row is kept whatever
+    a change of its facts says: its differences come back frozen, never written)."""
     with app.app_context(), using_scope(db.session, ALL):
-        return histories.rebuild(db.session, write=False)
+        return [d for d in histories.rebuild(db.session, write=False) if not d.frozen]
 
 
 def registration(session, worker: str, site: str = SITE_A) -> SiteWorkerRegistration:
@@ -68,21 +70,28 @@ def tapped(demo_app):
 # --- 作業員名簿 ------------------------------------------------------------------------------------------------
 
 def test_a_roster_change_shows_at_once_even_on_loaded_rows(demo_app, tapped):
+    """The edit takes effect today (a new fact): today's loaded row follows at once, the past day keeps its own."""
+    device, _key = new_device(demo_app)
+    today = histories.tokyo_today()
+    send(demo_app, device, [event(MEGURO, today, 0, mm=1)])
     before, w, site_a = versions(demo_app), worker_pk(demo_app, MEGURO), site_pk(demo_app, SITE_A)
     with orm(demo_app) as s:
-        loaded = s.execute(select(WorkHistory).where(WorkHistory.worker_id == w, WorkHistory.work_date == tapped)
+        loaded = s.execute(select(WorkHistory).where(WorkHistory.worker_id == w, WorkHistory.work_date == today)
                            ).scalar_one()
         site = s.get(Site, site_a)
         assert loaded.position == "職長" and site.roster_version == before[SITE_A]
-        reg = registration(s, MEGURO)
+        reg = s.execute(select(SiteWorkerRegistration).where(SiteWorkerRegistration.worker_id == w,
+                                                             SiteWorkerRegistration.site_id == site_a)).scalar_one()
         reg.position, reg.work_content, reg.hazardous_work = "班長", "配筋", True
         s.flush()
         # the same transaction, before the commit: loaded objects were expired, not left stale
         assert (loaded.position, loaded.work_content, loaded.hazardous_work) == ("班長", "配筋", True)
         assert site.roster_version == before[SITE_A] + 1
     assert raised(before, versions(demo_app)) == {SITE_A}
-    h = history(demo_app, MEGURO, SITE_A, tapped)
+    h = history(demo_app, MEGURO, SITE_A, today)
     assert (h["position"], h["work_content"], h["hazardous_work"]) == ("班長", "配筋", True)
+    h = history(demo_app, MEGURO, SITE_A, tapped)
+    assert (h["position"], h["work_content"], h["hazardous_work"]) == ("職長", "鉄筋工事", False)
     assert rebuild_differences(demo_app) == []
 
 
@@ -143,7 +152,9 @@ def test_a_roster_row_moved_to_another_site_changes_both(demo_app, tapped):
 # --- 施工体制 ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("how", ["解除", "delete"])
-def test_a_tier_leaving_the_structure_leaves_a_gap(demo_app, tapped, how):
+def test_a_tier_leaving_the_structure_keeps_its_past_days_unless_erased(demo_app, tapped, how):
+    """A tier that finished (解除: ended yesterday) keeps its workers' past days, with trade and role; a link
+    deleted as if it never was leaves a gap on the open days."""
     before, site_a = versions(demo_app), site_pk(demo_app, SITE_A)
     with orm(demo_app) as s:
         kikin1 = s.execute(select(Employer.id).where(Employer.employer_id == KIKIN1)).scalar_one()
@@ -154,7 +165,14 @@ def test_a_tier_leaving_the_structure_leaves_a_gap(demo_app, tapped, how):
         else:
             link.status = "解除"
     h = history(demo_app, MEGURO, SITE_A, tapped)
-    assert h["not_counted_reason"] == "structure_gap" and h["trade_id"] is None and h["position"] is None
+    if how == "delete":
+        assert h["not_counted_reason"] == "structure_gap" and h["trade_id"] is None and h["position"] is None
+    else:
+        assert h["counted"] and h["trade_id"] is not None and h["position"] == "職長"
+        with demo_app.app_context(), using_scope(db.session, ALL):
+            ended = db.session.execute(select(StructureLink.ended_on).where(
+                StructureLink.site_id == site_a, StructureLink.lower_employer_id == kikin1)).scalar_one()
+        assert ended == histories.tokyo_today() - datetime.timedelta(days=1)
     assert raised(before, versions(demo_app)) == {SITE_A}
     assert rebuild_differences(demo_app) == []
 
@@ -219,15 +237,22 @@ def test_a_site_change_histories_do_not_read_moves_nothing(demo_app, tapped):
 
 # --- 所属・保有資格 -------------------------------------------------------------------------------------------
 
-def test_a_cancelled_affiliation_makes_the_worker_s_days_invalid(demo_app, tapped):
+def test_a_cancelled_affiliation_keeps_the_days_it_held(demo_app, tapped):
+    """取消 ends the link yesterday: the days before stay valid; a link ended (explicitly) before the day does not
+    hold that day."""
     before, w = versions(demo_app), worker_pk(demo_app, MEGURO)
     with orm(demo_app) as s:
         aff = s.execute(select(Affiliation).where(Affiliation.worker_id == w,
                                                   Affiliation.status == "承認済")).scalar_one()
         aff.status = "取消"
     h = history(demo_app, MEGURO, SITE_A, tapped)
-    assert h["counted"] and not h["valid_for_evaluation"] and h["invalid_reason"] == "所属事業者なし"
+    assert h["counted"] and h["valid_for_evaluation"]
     assert raised(before, versions(demo_app)) == {SITE_A}  # 目黒 is on site A's roster only
+    with orm(demo_app) as s:
+        s.execute(select(Affiliation).where(Affiliation.worker_id == w)).scalar_one().ended_on = \
+            tapped - datetime.timedelta(days=1)
+    h = history(demo_app, MEGURO, SITE_A, tapped)
+    assert h["counted"] and not h["valid_for_evaluation"] and h["invalid_reason"] == "所属事業者なし"
     assert rebuild_differences(demo_app) == []
 
 
@@ -249,9 +274,10 @@ def test_an_affiliation_change_reaches_a_site_the_worker_is_not_registered_on(de
     send(demo_app, device, [event(code, day, 8)])
     assert history(demo_app, code, SITE_A, day)["employer_id"] == employer_id
     before = versions(demo_app)
-    with orm(demo_app) as s:
-        s.execute(select(Affiliation).where(Affiliation.worker_id == worker_id, Affiliation.employer_id == employer_id)
-                  ).scalar_one().status = "取消"
+    with orm(demo_app) as s:  # ended before the day (取消 alone ends it yesterday: the day would keep it)
+        aff = s.execute(select(Affiliation).where(Affiliation.worker_id == worker_id,
+                                                  Affiliation.employer_id == employer_id)).scalar_one()
+        aff.status, aff.ended_on = "取消", day - datetime.timedelta(days=1)
     h = history(demo_app, code, SITE_A, day)
     assert h["employer_id"] is None and h["not_counted_reason"] == "worker_not_registered"
     assert own_sites and SITE_A not in own_sites
@@ -308,8 +334,16 @@ def test_an_employer_makes_its_worker_職長_on_the_roster_screen(demo_app, clie
         "position": "職長", "work_content": "左官工事", "start_date": start.isoformat(),
         "entry_education_on": education.isoformat() if education else ""}, follow_redirects=True)
     assert page.status_code == 200
+    # a new fact from today (適用開始日 defaults to today): the past day keeps 班長, the roster has both rows
     h = history(demo_app, MIRAI, SITE_A, day)
-    assert h["position"] == "職長" and h["counted"]
+    assert h["position"] == "班長" and h["counted"]
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        rows = db.session.execute(select(SiteWorkerRegistration.position, SiteWorkerRegistration.start_date,
+                                         SiteWorkerRegistration.end_date).where(
+            SiteWorkerRegistration.worker_id == worker_pk(demo_app, MIRAI), SiteWorkerRegistration.site_id ==
+            site_pk(demo_app, SITE_A)).order_by(SiteWorkerRegistration.start_date)).all()
+    today = histories.tokyo_today()
+    assert [tuple(r) for r in rows] == [("班長", start, today - datetime.timedelta(days=1)), ("職長", today, None)]
     assert raised(before, versions(demo_app)) == {SITE_A}
     assert rebuild_differences(demo_app) == []
 

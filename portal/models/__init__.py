@@ -16,6 +16,7 @@ from portal.models.structure import SiteWorkerRegistration, StructureLink  # noq
 from portal.models.devices import Credential, Device  # noqa: F401
 from portal.models.events import EntryExitEvent  # noqa: F401
 from portal.models.histories import WorkHistory  # noqa: F401
+from portal.models.history_trail import WorkHistoryChange  # noqa: F401
 from portal.models.audit import AuditLog  # noqa: F401
 from portal.models.users import PortalUser  # noqa: F401
 from portal.models.disclosure import DisclosureSetting  # noqa: F401

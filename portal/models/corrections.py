@@ -2,8 +2,9 @@
 (事後補正), which counts only once the site's prime contractor (元請) approves it. A request may name a site not
 registered yet (free-text name); its 現場ID is attached later. Rules live in portal.corrections.
 
-Scope: the worker sees its own requests; an employer those of its current workers and, to approve them, those
-on the sites where it is the prime (a 現場管理者: its assigned prime sites only). Rows are never deleted: the
+Scope: the worker sees its own requests; an employer those of its current workers, those filed under it (a day
+on which it was the worker's employer, also after a 転職) and, to approve them, those on the sites where it is
+the prime (a 現場管理者: its assigned prime sites only). Rows are never deleted: the
 ``trail`` keeps every step (who, when, before, after)."""
 from __future__ import annotations
 
@@ -91,7 +92,9 @@ def _read(scope):
     if scope.kind == "worker":
         return WorkCorrection.worker_id == scope.worker_id
     return or_(WorkCorrection.worker_id.in_(scope.own_worker_ids) if scope.own_worker_ids else false(),
-               WorkCorrection.site_id.in_(scope.prime_site_ids))
+               WorkCorrection.site_id.in_(scope.prime_site_ids),
+               # a former employer's request for its own past day (the day before a 転職 is still its day)
+               WorkCorrection.employer_id == scope.employer_id if not scope.site_manager else false())
 
 
 def _write(scope, obj, deleting):
@@ -100,7 +103,8 @@ def _write(scope, obj, deleting):
         return False
     if scope.kind == "worker":
         return obj.worker_id == scope.worker_id
-    return obj.worker_id in scope.own_worker_ids or obj.site_id in scope.prime_site_ids
+    return (obj.worker_id in scope.own_worker_ids or obj.site_id in scope.prime_site_ids
+            or (not scope.site_manager and obj.employer_id == scope.employer_id))
 
 
 register_rule(WorkCorrection, read=_read, write=_write)

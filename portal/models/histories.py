@@ -21,6 +21,8 @@ NOT_COUNTED_REASONS = {
     "worker_not_registered": "現場未登録の技能者",
     "outside_period": "就業履歴蓄積期間外",
     "structure_gap": "上位の施工体制未登録",
+    # a device event received after the day's correction deadline: stored, never counted (portal.histories)
+    "deadline_passed": "補正期限経過",
 }
 
 

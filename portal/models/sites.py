@@ -26,6 +26,9 @@ class Site(Model):
     accumulation_end: Mapped[Optional[datetime.date]] = mapped_column(Date)
     hazardous_substances: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 有害物質取扱いの有無
     approved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)  # 元請による現場承認
+    # the first day the prime's approval holds (None: every day; an approval also accepts the open days before
+    # it, as CCUS does, while closed days keep their stored rows: portal.histories)
+    approved_on: Mapped[Optional[datetime.date]] = mapped_column(Date)
     # 契約情報
     location: Mapped[Optional[str]] = mapped_column(String(300))  # 施工場所
     client_name: Mapped[Optional[str]] = mapped_column(String(200))  # 発注者名

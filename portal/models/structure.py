@@ -2,6 +2,11 @@
 
 The upper company invites (招待中); the link exists only once the lower company approves (承認済). The prime
 contractor is tier 0 (Site.prime_employer); a link's ``tier`` is the lower company's tier (1次, 2次 …).
+
+Both are facts with periods (portal.histories reads what held on each work day): a link held from its approval
+(approved_at, Tokyo date) until ``ended_on`` (set when it is ended, 解除); a roster row from ``start_date`` until
+``end_date``. An edit of a roster row's trade, role, work content, hazardous work or employer is a new fact: the
+old row ends the day before the edit's 適用開始日 and a new row starts that day (portal.roster_changes).
 """
 from __future__ import annotations
 
@@ -31,6 +36,8 @@ class StructureLink(Model):
     approved_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
     work_scope: Mapped[Optional[str]] = mapped_column(String(200))  # 担当工事内容
     contract_amount_yen: Mapped[Optional[int]] = mapped_column(Integer)
+    # the last day the link held (set when it is ended: 解除); it held from approved_at's Tokyo date
+    ended_on: Mapped[Optional[datetime.date]] = mapped_column(Date)
 
     site = relationship("Site")
     upper_employer = relationship("Employer", foreign_keys=[upper_employer_id])
@@ -57,11 +64,16 @@ class SiteWorkerRegistration(Model):
     start_date: Mapped[Optional[datetime.date]] = mapped_column(Date)
     end_date: Mapped[Optional[datetime.date]] = mapped_column(Date)
     entry_education_on: Mapped[Optional[datetime.date]] = mapped_column(Date)  # 受入教育実施年月日
+    # when the row was recorded: it does not reach days already closed then (None: recorded before this was kept)
+    created_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     site = relationship("Site")
     worker = relationship("Worker")
     employer = relationship("Employer")
     trade = relationship("Trade")
+
+    # 適用開始日 of an edit (not stored): set by the edit screen, read by portal.roster_changes; None: today
+    effective_from = None
 
     def active_on(self, day: datetime.date) -> bool:
         return (self.start_date is None or day >= self.start_date) and (self.end_date is None or day <= self.end_date)

@@ -136,13 +136,18 @@ class WorkerTrade(Model):
 
 
 class WorkerQualification(Model):
-    """保有資格, including 登録基幹技能者 (category) with its completion date."""
+    """保有資格, including 登録基幹技能者 (category) with its completion date. Held from 取得年月日 (or, without
+    one, from the day it was registered) until 有効期限."""
 
     __tablename__ = "worker_qualifications"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), nullable=False)
     qualification_id: Mapped[int] = mapped_column(ForeignKey("qualifications.id"), nullable=False)
-    obtained_on: Mapped[Optional[datetime.date]] = mapped_column(Date)
+    obtained_on: Mapped[Optional[datetime.date]] = mapped_column(Date)  # 取得年月日
+    expires_on: Mapped[Optional[datetime.date]] = mapped_column(Date)  # 有効期限 (the last day it holds)
+    # when it was registered: without 取得年月日 it holds from this day (Tokyo), never before; None: registered
+    # before this was recorded (held as before: from 取得年月日, or always)
+    created_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True), default=utcnow)
     certificate_number: Mapped[Optional[str]] = mapped_column(String(40))
     proof_attached: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 証
 
@@ -166,8 +171,10 @@ class WorkerAward(Model):
 
 
 class Affiliation(Model):
-    """所属: the employer–worker link. 承認済 gates the 作業員名簿 and the validity of histories; 取消 ends the
-    employer's access at once. Past links are kept (the worker sees them; no employer sees another's)."""
+    """所属: the employer–worker link. 承認済 gates the 作業員名簿 and the employer's access; 取消 ends the
+    employer's access at once. Past links are kept (the worker sees them; no employer sees another's).
+    For the histories a link is a fact with a period: it held from ``started_on`` (None: the day it was
+    recorded) until ``ended_on``, also once 取消 (a 取消 link without ``ended_on`` never held)."""
 
     __tablename__ = "affiliations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

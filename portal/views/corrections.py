@@ -90,9 +90,11 @@ class CorrectionRequestView(BaseView):
         actor = corrections.actor_of(g.user)
         mine = session.execute(select(WorkCorrection).where(
             WorkCorrection.status == STATUS_PENDING, WorkCorrection.site_id.is_(None)).order_by(WorkCorrection.work_date)).scalars().all()
-        workers = visible_workers(session) if actor.kind != "worker" else []
-        trades = session.execute(select(Trade).order_by(Trade.major_code, Trade.minor_code)).scalars().all()
         today = corrections.today_in_tokyo()
+        workers = visible_workers(session) if actor.kind != "worker" else []
+        if actor.kind == "employer":  # a worker who left: its days with this employer are still this employer's
+            workers = [*workers, *corrections.former_workers(session, actor.employer_id, today)]
+        trades = session.execute(select(Trade).order_by(Trade.major_code, Trade.minor_code)).scalars().all()
         return self.render_template(
             "ccus/correction_form.html", title="直接入力・事後補正の申請", values=values, history=history,
             workers=workers, is_worker=actor.kind == "worker", trades=trades, positions=POSITIONS, reasons=REASONS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterInFunction  # noqa: F401  (FilterEqual: tests)
 from flask_babel import lazy_gettext
 from sqlalchemy import select
-from wtforms import SelectField
+from wtforms import DateField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from portal.db import db
@@ -173,10 +173,21 @@ StructureLinkView = model_view(
 )
 ROSTER_COLUMNS = ["site", "worker", "employer", "trade", "position", "work_content", "hazardous_work",
                   "start_date", "end_date", "entry_education_on"]
+def _tokyo_today():
+    from portal.clock import tokyo_today
+
+    return tokyo_today()
+
+
+# 適用開始日: an edit of trade, role, work content or hazardous work is a new fact from this day (portal.roster_changes);
+# the REST API's edits take effect today
 SiteWorkerRegistrationView = model_view(
     SiteWorkerRegistration, list_columns=["site", "worker", "employer", "trade", "position", "start_date", "end_date"],
-    show_columns=ROSTER_COLUMNS, add_columns=ROSTER_COLUMNS, edit_columns=ROSTER_COLUMNS[3:],
+    show_columns=ROSTER_COLUMNS, add_columns=ROSTER_COLUMNS, edit_columns=ROSTER_COLUMNS[3:] + ["effective_from"],
     search_columns=["site", "worker", "employer", "trade", "position", "start_date"],
+    edit_form_extra_fields={"effective_from": DateField(
+        "適用開始日", default=_tokyo_today, validators=[Optional()],
+        description="職種・立場・作業内容・有害業務の変更をこの日から適用します（本日以降。過去の就業日は事後補正で申請）。")},
 )
 
 SCREENS = [
@@ -211,7 +222,8 @@ APIS = [
     (model_api(Affiliation, "affiliations", like=AffiliationView), {E: READ + "|can_put", W: READ}),
     (model_api(Site, "sites", like=SiteView), {E: WRITE, M: READ, W: READ}),
     (model_api(StructureLink, "structure-links", like=StructureLinkView), {E: WRITE, M: WRITE}),
-    (model_api(SiteWorkerRegistration, "site-workers", like=SiteWorkerRegistrationView), {E: WRITE, M: READ, W: READ}),
+    (model_api(SiteWorkerRegistration, "site-workers", like=SiteWorkerRegistrationView,
+               edit_columns=ROSTER_COLUMNS[3:]), {E: WRITE, M: READ, W: READ}),
     (model_api(Trade, "trades", like=TradeView), {E: READ, M: READ, W: READ}),
     (model_api(Qualification, "qualifications", like=QualificationView), {E: READ, M: READ, W: READ}),
 ]

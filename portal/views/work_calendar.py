@@ -39,6 +39,20 @@ def int_arg(name: str) -> int | None:
         return None
 
 
+def _day_arg(first: datetime.date, last: datetime.date) -> datetime.date | None:
+    """``day=YYYY-MM-DD`` in the month shown: the day whose trail to show (None: the whole month)."""
+    try:
+        day = datetime.date.fromisoformat(request.args.get("day") or "")
+    except ValueError:
+        return None
+    return day if first <= day <= last else None
+
+
+def _trail_days(first: datetime.date, last: datetime.date) -> tuple[datetime.date, datetime.date]:
+    day = _day_arg(first, last)
+    return (day, day) if day else (first, last)
+
+
 def _shift(year: int, month: int, delta: int) -> str:
     n = year * 12 + month - 1 + delta
     return f"{n // 12:04d}-{n % 12 + 1:02d}"
@@ -67,6 +81,8 @@ class WorkCalendarView(BaseView):
             month_summary=work_calendar.worker_summary(session, worker_id, since=first, until=last) if data else None,
             progress=evaluation.progress(session, worker_id) if data else [], columns=work_calendar.COLUMNS,
             can_request=actor.kind in ("worker", "employer"),
+            trail=work_calendar.trail(session, worker_id, *_trail_days(first, last)) if data else [],
+            trail_day=_day_arg(first, last),
         )
 
 
