@@ -15,7 +15,7 @@ HIDDEN = "非開示"
 
 def columns(params: Params) -> list[Column]:
     days = work_calendar.month_days(params.year, params.month)
-    return ([Column("技能者ID", width=16), Column("技能者名", width=14), Column("現場", width=26),
+    return ([Column("技能者ID", width=18), Column("技能者名", width=14), Column("現場", width=26),
              Column("元請事業者", width=16), Column("計上・非計上", width=8)]
             + [Column(label, "int", width=9) for label in work_calendar.COLUMNS.values()]
             + [Column(f"{d}({wd})", "mark", width=6) for d, wd in days]

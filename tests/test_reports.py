@@ -90,7 +90,36 @@ def read_xlsx(path: Path) -> list[list]:
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    """The PDF's text (poppler), after checking that every character of it has a glyph in an embedded font."""
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    missing = missing_glyphs(path, text)
+    assert not missing, f"characters without a glyph in the embedded fonts (tofu): {sorted(missing)}"
+    return text
+
+
+def embedded_fonts(path: Path) -> list[tuple[str, set]]:
+    """(name, characters its embedded program maps) for every font of every page (pypdf + fontTools)."""
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    found = []
+    for page in PdfReader(str(path)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font)["/FontDescriptor"].get_object()
+            key = next(k for k in ("/FontFile2", "/FontFile3", "/FontFile") if k in descriptor)  # embedded, or fail
+            program = TTFont(io.BytesIO(descriptor[key].get_object().get_data()))
+            found.append((str(font["/BaseFont"]), {chr(c) for c in (program.getBestCmap() or {})}))
+    return found
+
+
+def missing_glyphs(path: Path, text: str) -> set:
+    import unicodedata
+
+    covered = set().union(*(chars for _name, chars in embedded_fonts(path)))
+    # a compatibility form (⽬ for 目) is the same glyph under another code point
+    return {c for c in text if not c.isspace() and c not in covered and unicodedata.normalize("NFKC", c) not in covered
+            and not any(unicodedata.normalize("NFKC", k) == c for k in covered)}
 
 
 def worker_pk(app, code: str) -> int:
@@ -422,3 +451,42 @@ def test_screen_shows_the_rows_with_filters_prefilled(demo_app, client_for):
     client, entry = client_for("worker", 1)
     page = client.get(f"/reports/2-3/?month={last_month()}").get_data(as_text=True)
     assert entry["worker_id"] in page and "id=\"report-rows\"" in page
+
+
+# --- PDF: fonts embedded, no tofu, a page to look at ------------------------------------------------------------
+
+def _pdf_of(tmp_path: Path, text: str) -> Path:
+    from portal.scoping import ALL as all_scope
+    from reports.base import Column, Output, Report, Viewer
+    from reports.writers import write_pdf
+
+    report = Report(id="9-9", title="文字の確認", parties=(), filters=(), build=lambda *a: None)
+    path = tmp_path / "fonts.pdf"
+    write_pdf(path, report, Output(columns=[Column("項目"), Column("値")], rows=[["氏名", text]], total=1),
+              Viewer(1, "admin", "システム 管理者", ROLE_ADMIN, all_scope), datetime.datetime.now(datetime.timezone.utc))
+    return path
+
+
+def test_pdf_embeds_japanese_fonts_and_every_character_has_a_glyph(tmp_path):
+    text = "髙橋 𠮷野 齋藤 渡邊 ＩＣ・顔・電話・ＱＲ・直接 ①② ㈱ 〒105-0001 −～"
+    path = _pdf_of(tmp_path, text)
+    fonts = embedded_fonts(path)
+    assert fonts and all("CJK" in name or "DejaVu" in name for name, _chars in fonts)
+    assert any("Noto-Sans-CJK-JP" in name for name, _chars in fonts)
+    out = pdf_text(path)  # asserts no tofu
+    assert "髙橋" in out and "𠮷野" in out and "文字の確認" in out
+
+
+def test_the_tofu_check_finds_a_character_no_font_has(tmp_path):
+    path = _pdf_of(tmp_path, "建設 \U00013000")  # an Egyptian hieroglyph: no installed font has it
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "\U00013000" in text  # the text layer still says it ...
+    assert missing_glyphs(path, text) == {"\U00013000"}  # ... but no embedded font draws it
+
+
+def test_a_calendar_page_renders_to_png(demo_app, client_for, tmp_path):
+    client, _e = client_for("employer", 1)
+    path = produced(client, "2-4", "pdf", tmp_path, month=last_month())
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")], check=True)
+    png = next(tmp_path.glob("page*.png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
