@@ -8,6 +8,9 @@
   a session under that scope, writes the file with progress (rows done of total), writes the audit trail
   (出力, per worker shown) and records a Japanese reason when it fails. A failed job can be retried.
 - Files expire after ``CCUS_REPORT_RETENTION_DAYS`` (7) days: :func:`purge_expired` deletes them.
+
+Settings (app config or environment): CCUS_CELERY_BROKER, CCUS_CELERY_QUEUE (ccus-reports), CCUS_REPORTS_DIR
+(instance/reports; web and worker must share it), CCUS_REPORT_RETENTION_DAYS (7).
 """
 from __future__ import annotations
 
@@ -64,7 +67,12 @@ def files_dir(config) -> Path:
 
 
 def retention(config) -> datetime.timedelta:
-    return datetime.timedelta(days=int(config.get("CCUS_REPORT_RETENTION_DAYS") or RETENTION_DAYS))
+    return datetime.timedelta(days=int(config.get("CCUS_REPORT_RETENTION_DAYS")
+                                       or os.environ.get("CCUS_REPORT_RETENTION_DAYS") or RETENTION_DAYS))
+
+
+def queue_name(config) -> str:
+    return config.get("CCUS_CELERY_QUEUE") or os.environ.get("CCUS_CELERY_QUEUE") or DEFAULT_QUEUE
 
 
 # --- submitting --------------------------------------------------------------------------------------------------
@@ -96,7 +104,7 @@ def dispatch(app, job_id: int) -> None:
     """Hand a stored job to its runner."""
     broker = app.config.get("CCUS_CELERY_BROKER")
     if broker:
-        celery_app(broker).send_task(TASK_NAME, args=[job_id], queue=app.config.get("CCUS_CELERY_QUEUE") or DEFAULT_QUEUE)
+        celery_app(broker).send_task(TASK_NAME, args=[job_id], queue=queue_name(app.config))
         return
     thread = threading.Thread(target=_run_in_app, args=(app, job_id), name=f"report-job-{job_id}", daemon=True)
     thread.start()
