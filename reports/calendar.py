@@ -5,12 +5,10 @@ worker, site and 計上 / 非計上, a mark per day (IC, 顔, 電話, QR, 直接
 職種, 立場, 作業内容, 有害物質の取扱い, and the worker's 建退共加入状況 when :func:`may_see` allows it."""
 from __future__ import annotations
 
-from portal import disclosure, work_calendar
-from portal.clock import tokyo_today
+from portal import work_calendar
 from portal.models import WorkerInsurance
 from reports.base import Column, Params, Viewer
-
-HIDDEN = "非開示"
+from reports.items import Items
 
 
 def columns(params: Params) -> list[Column]:
@@ -24,24 +22,16 @@ def columns(params: Params) -> list[Column]:
                Column("非計上の理由", width=18)])
 
 
-class Kentaikyo:
-    """建退共加入状況 per worker, asked of the disclosure rule once per worker."""
+def kentaikyo_status(session, worker_ids) -> dict:
+    """worker pk → 建退共 加入 / 未加入, in one query (the rows the viewer's scope shows)."""
+    from sqlalchemy import select
 
-    def __init__(self, session, viewer: Viewer):
-        self.session, self.viewer, self.found = session, viewer, {}
-        self.today = tokyo_today()
-
-    def __call__(self, worker_id: int) -> str:
-        if worker_id not in self.found:
-            if not disclosure.may_see(self.session, self.viewer.scope, worker_id, "retirement_aid", self.today):
-                self.found[worker_id] = HIDDEN
-            else:
-                from sqlalchemy import select
-
-                joined = self.session.execute(select(WorkerInsurance.kentaikyo).where(
-                    WorkerInsurance.worker_id == worker_id)).scalar_one_or_none()
-                self.found[worker_id] = "" if joined is None else ("加入" if joined else "未加入")
-        return self.found[worker_id]
+    ids = list(worker_ids)
+    found = {}
+    for i in range(0, len(ids), 900):
+        found.update(session.execute(select(WorkerInsurance.worker_id, WorkerInsurance.kentaikyo).where(
+            WorkerInsurance.worker_id.in_(ids[i:i + 900]))).all())
+    return {w: ("加入" if joined else "未加入") for w, joined in found.items()}
 
 
 def line(row: work_calendar.CalendarRow, days, kentaikyo: str) -> list:
@@ -61,8 +51,9 @@ def total_line(rows, days) -> list:
 def lines(session, viewer: Viewer, params: Params, rows, workers: set):
     """The report's rows: each calendar line, then the totals; ``workers`` collects who was shown."""
     days = work_calendar.month_days(params.year, params.month)
-    status = Kentaikyo(session, viewer)
+    items = Items(session, viewer)
+    status = kentaikyo_status(session, {r.worker.id for r in rows})
     for r in rows:
         workers.add(r.worker.id)
-        yield line(r, days, status(r.worker.id))
+        yield line(r, days, items.cell(r.worker.id, "retirement_aid", status.get(r.worker.id, "")))
     yield total_line(rows, days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from portal import work_calendar
 from reports import register
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, Column, Output, Params, Report, Viewer
-from reports.form_2_4 import default_employer
+from reports.form_2_4 import default_employer, preload_workers
 from reports.items import Items, insurance_text
 
 COLUMNS = ([Column("技能者ID", width=16), Column("技能者名", width=14), Column("現場", width=26),
@@ -17,8 +17,10 @@ COLUMNS = ([Column("技能者ID", width=16), Column("技能者名", width=14), C
 
 
 def build(session, viewer: Viewer, params: Params) -> Output:
-    lines = work_calendar.employer_month(session, params.year, params.month,
-                                         employer_id=default_employer(viewer, params), site_id=params.site)
+    employer_id = default_employer(viewer, params)
+    loaded = preload_workers(session, params, employer_id)  # noqa: F841  (held while the lines are made)
+    lines = work_calendar.employer_month(session, params.year, params.month, employer_id=employer_id,
+                                         site_id=params.site)
     items, shown = Items(session, viewer), set()
 
     def rows():

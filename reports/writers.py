@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+from copy import copy
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -100,14 +101,22 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
     for i, col in enumerate(output.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = col.width
 
-    def cell(value, **style):
+    styles: dict = {}  # one style array per kind of cell: assigning style objects per cell costs a hash each
+
+    def cell(value, key: str | None = None, **style):
         c = WriteOnlyCell(ws, value=value)
+        if key is not None and key in styles:
+            c._style = copy(styles[key])
+            return c
         for k, v in style.items():
             setattr(c, k, v)
+        if key is not None:
+            styles[key] = copy(c._style)
         return c
 
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    center = Alignment(horizontal="center")
     ws.append([cell(f"{report.id} {report.title}", font=Font(bold=True, size=14))])
     ws.append([cell(" ".join(filter(None, [output.subtitle, produced_line(viewer, at)])))])
     ws.append([cell(c.label, font=Font(bold=True), fill=PatternFill("solid", fgColor="DDEBF7"), border=border,
@@ -121,16 +130,17 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
                 from portal.clock import TOKYO
 
                 local = value.astimezone(TOKYO).replace(tzinfo=None) if value.tzinfo else value
-                values.append(cell(local, number_format="yyyy/mm/dd hh:mm", border=border))
+                values.append(cell(local, "datetime", number_format="yyyy/mm/dd hh:mm", border=border))
             elif isinstance(value, datetime.date):
-                values.append(cell(value, number_format="yyyy/mm/dd", border=border))
+                values.append(cell(value, "date", number_format="yyyy/mm/dd", border=border))
             elif isinstance(value, bool) or value is None:
-                values.append(cell(text_of(value), border=border))
+                values.append(cell(text_of(value), "text", border=border))
             elif isinstance(value, (int, float)):
-                values.append(cell(value, border=border))
+                values.append(cell(value, "number", border=border))
+            elif col.kind == "mark":
+                values.append(cell(str(value), "mark", border=border, alignment=center))
             else:
-                values.append(cell(str(value), border=border,
-                                   alignment=Alignment(horizontal="center") if col.kind == "mark" else Alignment()))
+                values.append(cell(str(value), "text", border=border))
         ws.append(values)
         n += 1
     wb.save(path)
