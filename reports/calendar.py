@@ -34,8 +34,8 @@ def kentaikyo_status(session, worker_ids) -> dict:
     return {w: ("加入" if joined else "未加入") for w, joined in found.items()}
 
 
-def line(row: work_calendar.CalendarRow, days, kentaikyo: str) -> list:
-    return ([row.worker.worker_id, row.worker.name, row.site_label, row.prime_label, row.label]
+def line(row: work_calendar.CalendarRow, days, name: str, kentaikyo: str) -> list:
+    return ([row.worker.worker_id, name, row.site_label, row.prime_label, row.label]
             + [row.counts[k] for k in work_calendar.COLUMNS]
             + [row.cells.get(d, "") for d, _wd in days]
             + [row.trade, row.position, row.work_content, "有" if row.hazardous else "無", kentaikyo,
@@ -55,5 +55,6 @@ def lines(session, viewer: Viewer, params: Params, rows, workers: set):
     status = kentaikyo_status(session, {r.worker.id for r in rows})
     for r in rows:
         workers.add(r.worker.id)
-        yield line(r, days, items.cell(r.worker.id, "retirement_aid", status.get(r.worker.id, "")))
+        yield line(r, days, items.cell(r.worker.id, "name", r.worker.name),
+                   items.cell(r.worker.id, "retirement_aid", status.get(r.worker.id, "")))
     yield total_line(rows, days)

@@ -490,3 +490,55 @@ def test_a_calendar_page_renders_to_png(demo_app, client_for, tmp_path):
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")], check=True)
     png = next(tmp_path.glob("page*.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_a_site_manager_gets_its_sites_histories_only(demo_app, client_for, tmp_path):
+    from portal.db import db
+    from portal.models import Site
+
+    client, entry = client_for("site_manager", 0)  # assigned to A現場工事 only
+    ym = last_month()
+    year, month = (int(p) for p in ym.split("-"))
+    first, last = work_calendar.month_bounds(year, month)
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        site = db.session.execute(select(Site).where(Site.site_id == entry["site_ids"][0])).scalar_one()
+        expected = set(db.session.execute(select(Worker.worker_id).join(WorkHistory, WorkHistory.worker_id == Worker.id)
+                                          .where(WorkHistory.site_id == site.id,
+                                                 WorkHistory.work_date.between(first, last))).scalars())
+    rows = read_csv(produced(client, "2-4", "csv", tmp_path, month=ym))
+    header = rows[0]
+    assert {r[0] for r in rows[1:-1]} == expected
+    assert {r[header.index("現場")] for r in rows[1:-1]} == {str(site)}
+
+
+def test_the_screen_is_audited_as_a_view(demo_app, client_for):
+    from portal.db import db
+
+    client, entry = client_for("prime", 0)
+    pk = worker_pk(demo_app, login_of(demo_app, "worker", 1)["worker_id"])
+    assert client.get(f"/reports/2-3/?month={last_month()}&worker={pk}").status_code == 200
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        logs = db.session.execute(select(AuditLog).where(AuditLog.worker_id == pk, AuditLog.username == entry["login"])
+                                  ).scalars().all()
+    assert logs and {log.action for log in logs} == {"view"}
+    assert any("帳票 2-3" in (log.object_type or "") for log in logs)
+
+
+def test_an_in_process_job_of_a_dead_process_is_marked_failed(demo_app, client_for):
+    from portal.db import db
+    from portal.models import PortalUser
+
+    client, entry = client_for("employer", 1)
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        user = db.session.execute(select(PortalUser).where(PortalUser.username == entry["login"])).scalar_one()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        job = ReportJob(owner_user_id=user.id, report_id="2-4", format="csv", params={"month": last_month()},
+                        status="running", runner="thread:999999999", created_at=now,
+                        expires_at=now + datetime.timedelta(days=7))
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    status = client.get(f"/reports/jobs/{job_id}/status").get_json()
+    assert status["status"] == "failed" and "再起動" in status["error"] and status["retry"]
+    assert client.post(f"/reports/jobs/{job_id}/retry").status_code == 303
+    assert wait_job(client, job_id)["status"] == "done"
