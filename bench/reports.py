@@ -101,7 +101,7 @@ def _phase(kind: str, url: str, employer_id: int, ym: str, out: str, queue) -> N
     viewer = _viewer(session, employer_id)
     report, params = reports.get("2-4"), parse_params({"month": ym}, datetime.date.today())
     with using_scope(session, viewer.scope):
-        if kind in ("xlsx-baseline", "pdf-baseline"):  # the inputs of the baseline, made before the clock starts
+        if kind in ("xlsx-baseline", "xlsx-writer", "pdf-baseline"):  # the inputs of the baseline, made before the clock starts
             output = report.build(session, viewer, params)
             cells = [list(r) for r in output.rows]
             output.rows = cells
@@ -111,6 +111,8 @@ def _phase(kind: str, url: str, employer_id: int, ym: str, out: str, queue) -> N
             write_xlsx(Path(out), report, report.build(session, viewer, params), viewer, now())
         elif kind == "pdf":
             write_pdf(Path(out), report, report.build(session, viewer, params), viewer, now())
+        elif kind == "xlsx-writer":  # the shared writer alone, on the same materialised rows
+            write_xlsx(Path(out), report, output, viewer, now())
         elif kind == "xlsx-baseline":
             from openpyxl import Workbook
 
@@ -186,7 +188,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     employer_id = seed_employer(url, args.workers, last.year, last.month)
     seeded = time.perf_counter() - started
-    results = {kind: measure(kind, url, employer_id, ym, folder) for kind in ("xlsx-baseline", "xlsx", "pdf-baseline", "pdf")}
+    results = {kind: measure(kind, url, employer_id, ym, folder) for kind in ("xlsx-baseline", "xlsx-writer", "xlsx", "pdf-baseline", "pdf")}
     screen = None if args.skip_screen else screen_latency(args.requests, folder)
     xlsx_ratio = results["xlsx"][1] / results["xlsx-baseline"][1]
     pdf_ratio = results["pdf"][1] / results["pdf-baseline"][1]
@@ -195,11 +197,13 @@ def main(argv=None) -> int:
              f"database {url.split(':', 1)[0]}; {args.workers} workers × 20 days ({args.workers * 20} histories), "
              f"seeded in {seeded:.1f} s.", "",
              "| 2-4, one month | seconds | peak RSS MB | file KB |", "|---|---|---|---|"]
-    labels = {"xlsx": "Excel: report (rows + writer)", "xlsx-baseline": "openpyxl write-only, same cells",
+    labels = {"xlsx": "Excel: report (rows + writer)", "xlsx-writer": "Excel: the shared writer alone, same cells", "xlsx-baseline": "openpyxl write-only, same cells",
               "pdf": "PDF: report (rows + template + WeasyPrint)", "pdf-baseline": "WeasyPrint, same HTML"}
     for kind, (_k, seconds, rss, size) in results.items():
         lines.append(f"| {labels[kind]} | {seconds:.2f} | {rss:.0f} | {size / 1024:.0f} |")
-    lines += ["", f"Excel ratio {xlsx_ratio:.2f} (target ≤ 1.3): {'met' if xlsx_ratio <= 1.3 else 'NOT met'}; "
+    writer_ratio = results["xlsx-writer"][1] / results["xlsx-baseline"][1]
+    lines += ["", f"Excel ratio {xlsx_ratio:.2f} (target ≤ 1.3): {'met' if xlsx_ratio <= 1.3 else 'NOT met'} "
+                  f"(the writer alone {writer_ratio:.2f}; the rest is reading the month from the database); "
                   f"PDF ratio {pdf_ratio:.2f} (target ≤ 1.2): {'met' if pdf_ratio <= 1.2 else 'NOT met'}."]
     if screen:
         lines += ["", f"2-3 on screen (GET /reports/2-3/ as a demo worker, {screen['n']} requests): p50 {screen['p50']:.1f} ms, "

@@ -95,6 +95,7 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as many pages down as needed
     ws.print_title_rows = f"1:{HEADER_ROWS}"
+    ws.print_options.gridLines = True
     ws.freeze_panes = f"A{HEADER_ROWS + 1}"
     ws.oddFooter.center.text = "&P / &N"
     ws.oddHeader.left.text = f"{report.id} {report.title}"
@@ -115,7 +116,7 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
         return c
 
     thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)  # the header row's
     center = Alignment(horizontal="center")
     ws.append([cell(f"{report.id} {report.title}", font=Font(bold=True, size=14))])
     ws.append([cell(" ".join(filter(None, [output.subtitle, produced_line(viewer, at)])))])
@@ -126,21 +127,21 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
     for row in counted(output.rows, done):
         values = []
         for col, value in zip(output.columns, row):
+            # plain cells where the value is enough (the grid is printed: print_options.gridLines), styled ones
+            # only for dates and calendar marks, their style array shared
             if isinstance(value, datetime.datetime):
                 from portal.clock import TOKYO
 
                 local = value.astimezone(TOKYO).replace(tzinfo=None) if value.tzinfo else value
-                values.append(cell(local, "datetime", number_format="yyyy/mm/dd hh:mm", border=border))
+                values.append(cell(local, "datetime", number_format="yyyy/mm/dd hh:mm"))
             elif isinstance(value, datetime.date):
-                values.append(cell(value, "date", number_format="yyyy/mm/dd", border=border))
+                values.append(cell(value, "date", number_format="yyyy/mm/dd"))
             elif isinstance(value, bool) or value is None:
-                values.append(cell(text_of(value), "text", border=border))
-            elif isinstance(value, (int, float)):
-                values.append(cell(value, "number", border=border))
-            elif col.kind == "mark":
-                values.append(cell(str(value), "mark", border=border, alignment=center))
+                values.append(text_of(value) or None)
+            elif isinstance(value, (int, float)) or col.kind != "mark":
+                values.append(value if isinstance(value, (int, float)) else (str(value) or None))
             else:
-                values.append(cell(str(value), "text", border=border))
+                values.append(cell(str(value), "mark", alignment=center) if value else None)
         ws.append(values)
         n += 1
     wb.save(path)
