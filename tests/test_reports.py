@@ -542,3 +542,41 @@ def test_an_in_process_job_of_a_dead_process_is_marked_failed(demo_app, client_f
     assert status["status"] == "failed" and "再起動" in status["error"] and status["retry"]
     assert client.post(f"/reports/jobs/{job_id}/retry").status_code == 303
     assert wait_job(client, job_id)["status"] == "done"
+
+
+def test_excel_is_set_up_for_printing_and_keeps_dates_as_dates(demo_app, client_for, tmp_path):
+    """Read from the file's XML (not through openpyxl): A3 landscape for the calendar, one page wide, title and
+    header rows on every page, panes frozen under the header; 4-2's dates read back as dates (calamine)."""
+    import re
+    import zipfile
+
+    client, _e = client_for("prime", 0)
+    path = produced(client, "2-4", "xlsx", tmp_path, month=last_month())
+    with zipfile.ZipFile(path) as z:
+        sheet, book = z.read("xl/worksheets/sheet1.xml").decode(), z.read("xl/workbook.xml").decode()
+    setup = re.search(r"<pageSetup [^>]*>", sheet).group(0)
+    assert 'orientation="landscape"' in setup and 'paperSize="8"' in setup  # 8 = A3
+    assert 'fitToWidth="1"' in setup and 'fitToHeight="0"' in setup and 'fitToPage="1"' in sheet
+    assert 'state="frozen"' in sheet and 'topLeftCell="A4"' in sheet
+    assert "_xlnm.Print_Titles" in book and "$1:$3" in book
+    assert 'gridLines="1"' in sheet
+    sheet_rows = read_xlsx(produced(client, "4-2", "xlsx", tmp_path))
+    header = sheet_rows[2]
+    starts = [r[header.index("蓄積期間(開始)")] for r in sheet_rows[3:]]
+    assert starts and all(isinstance(d, datetime.date) for d in starts)
+
+
+def test_every_font_family_of_the_pdf_template_has_a_cjk_fallback(demo_app):
+    import re
+
+    from portal.scoping import ALL as all_scope
+    from reports.base import Column, Output, Report, Viewer
+    from reports.writers import render_html
+
+    html = render_html(Report(id="9-9", title="確認", parties=(), filters=(), build=lambda *a: None),
+                       Output(columns=[Column("項目")], rows=[["値"]], total=1),
+                       Viewer(1, "admin", "管理者", ROLE_ADMIN, all_scope), datetime.datetime.now(datetime.timezone.utc))
+    families = re.findall(r"font-family:([^;]+);", html)
+    assert len(families) >= 6  # html, headings, table and every page-margin box
+    for family in families:
+        assert "Noto Sans CJK JP" in family and ("IPAexGothic" in family or "Noto Sans JP" in family), family
