@@ -107,8 +107,8 @@ def dispatch(app, job_id: int) -> None:
         celery_app(broker).send_task(TASK_NAME, args=[job_id], queue=queue_name(app.config))
         return
     thread = threading.Thread(target=_run_in_app, args=(app, job_id), name=f"report-job-{job_id}", daemon=True)
-    thread.start()
     THREADS[job_id] = thread
+    thread.start()
 
 
 THREADS: dict[int, threading.Thread] = {}  # in-process jobs of this process (tests wait on them)
@@ -142,8 +142,15 @@ INTERRUPTED = "サーバーの再起動により作成が中断されました�
 
 
 def mark_interrupted(session: Session, job: ReportJob) -> None:
-    _set(session, job.id, status=FAILED, error=INTERRUPTED, finished_at=now())
-    session.refresh(job)
+    """Failed, unless the run ended meanwhile: a thread that finished wrote its own final status before it
+    ended, and the condition on the status keeps it."""
+    t = ReportJob.__table__
+    with using_scope(session, ALL):
+        session.execute(update(t).where(t.c.id == job.id, t.c.status.in_((QUEUED, RUNNING)))
+                        .values(status=FAILED, error=INTERRUPTED, finished_at=now()))
+    session.commit()
+    with using_scope(session, ALL):
+        session.refresh(job)
 
 
 def retry(session: Session, job: ReportJob) -> ReportJob:
