@@ -16,7 +16,7 @@ import click
 from portal import config as portal_config
 
 # Modules that add sub-commands to ``ccus`` (each defines ``register(group)``).
-COMMAND_MODULES: list[str] = ["portal.cli_devices"]
+COMMAND_MODULES: list[str] = ["portal.cli_devices", "portal.cli_reports"]
 
 
 def _app():

@@ -23,3 +23,4 @@ from portal.models.disclosure import DisclosureSetting  # noqa: F401
 from portal.models.corrections import WorkCorrection  # noqa: F401
 from portal.models.applications import CardReissueRequest, ChangeRequest  # noqa: F401
 from portal.models.accounts import WorkerAccount  # noqa: F401
+from portal.models.jobs import ReportJob  # noqa: F401

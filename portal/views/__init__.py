@@ -3,6 +3,7 @@ from portal.views import codes_import, masters, records
 from portal.views import devices_admin, events_api
 from portal.views import accounts, disclosure as disclosure_views, worker_portal
 from portal.views import corrections as correction_views, work_calendar as calendar_views
+from portal.views import reports as report_views
 
 
 def register(appbuilder) -> None:
@@ -16,3 +17,4 @@ def register(appbuilder) -> None:
     worker_portal.register(appbuilder)
     correction_views.register(appbuilder)
     calendar_views.register(appbuilder)
+    report_views.register(appbuilder)

@@ -5,7 +5,6 @@ Both show only what portal.disclosure allows: the screen and the CSV are built f
 ``disclosure.worker_information`` and from nothing else."""
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 
@@ -143,13 +142,11 @@ class WorkerInformationView(BaseView):
         if info is None:
             flash(NO_INFORMATION, "warning")
             return redirect(url_for(".search"))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["項目", "内容", "値"])
-        writer.writerow(["技能者ID", "技能者ID", info["worker_id"]])
-        for section in display(info):
-            for label, text in section["lines"] if section["shown"] else [("", "非開示")]:
-                writer.writerow([section["label"], label, text])
+        from reports.form_1_1 import information_lines
+        from reports.writers import write_csv_rows
+
+        out = io.StringIO()  # the portal's one CSV writer: formula-leading cells escaped (= + - @ tab CR)
+        write_csv_rows(out, ["項目", "内容", "値"], information_lines(info))
         body = "\ufeff" + out.getvalue()
         return Response(body, mimetype="text/csv", headers={
             "Content-Disposition": f"attachment; filename=worker-information-{info['worker_id']}.csv"})

@@ -1,0 +1,62 @@
+"""Worker items in report cells, each shown only when :func:`portal.disclosure.may_see` allows it for the
+viewer (the facts are gathered once per worker: ``visible_items``); otherwise the cell reads 非開示."""
+from __future__ import annotations
+
+from portal import disclosure
+from portal.clock import tokyo_today
+from portal.models.disclosure import ITEMS
+from reports.base import Column, Viewer
+
+HIDDEN = "非開示"
+
+
+class Items:
+    """The items a viewer may see, per worker (asked once per worker and report)."""
+
+    def __init__(self, session, viewer: Viewer):
+        self.session, self.viewer, self.today, self.found = session, viewer, tokyo_today(), {}
+
+    def visible(self, worker_id: int) -> frozenset:
+        if worker_id not in self.found:
+            scope = self.viewer.scope
+            if scope.kind == "employer" and not scope.site_manager and worker_id in scope.own_worker_ids:
+                # its own worker (所属, as of the scope computed when the report started): the same rule,
+                # without asking the tables again for each of thousands of workers
+                rel = disclosure.Relation(disclosure.EMPLOYER)
+                self.found[worker_id] = frozenset(i.code for i in ITEMS if disclosure.decide(rel, i.code))
+            else:
+                self.found[worker_id] = disclosure.visible_items(self.session, scope, worker_id, self.today)
+        return self.found[worker_id]
+
+    def cell(self, worker_id: int, item: str, value):
+        return value if item in self.visible(worker_id) else HIDDEN
+
+
+def insurance_text(ins) -> tuple[str, str, str]:
+    if ins is None:
+        return "", "", ""
+    return ins.health_status, ins.pension_status, ins.employment_status
+
+
+def qualification_text(worker) -> str:
+    return "、".join(wq.qualification.name for wq in worker.qualifications if wq.qualification is not None)
+
+
+WORKER_COLUMNS = [Column("技能者ID", width=16), Column("技能者氏名", width=14), Column("フリガナ", width=16)]
+ITEM_COLUMNS = [Column("職種", width=20), Column("技能レベル", width=9), Column("健康保険", width=8),
+                Column("年金保険", width=8), Column("雇用保険", width=8), Column("建退共", width=7),
+                Column("保有資格", width=30)]
+
+
+def item_cells(items: Items, worker) -> list:
+    """職種, 技能レベル, 社会保険 (健康・年金・雇用), 建退共, 保有資格 of one worker, as the viewer may see them."""
+    health, pension, employment = insurance_text(worker.insurance)
+    kentaikyo = "" if worker.insurance is None else ("加入" if worker.insurance.kentaikyo else "未加入")
+    return [items.cell(worker.id, "trades", worker.trade_names), items.cell(worker.id, "level", worker.level_label),
+            items.cell(worker.id, "social_insurance", health), items.cell(worker.id, "social_insurance", pension),
+            items.cell(worker.id, "social_insurance", employment), items.cell(worker.id, "retirement_aid", kentaikyo),
+            items.cell(worker.id, "qualifications", qualification_text(worker))]
+
+
+def name_cells(items: Items, worker) -> list:
+    return [worker.worker_id, items.cell(worker.id, "name", worker.name), items.cell(worker.id, "name", worker.name_kana)]
