@@ -5,6 +5,8 @@ CCUS_SECRET_KEY     Flask secret; default: a random key kept in instance/secret_
 CCUS_CREDENTIAL_KEY key for hashing card UIDs / phone numbers and encrypting face templates (Fernet);
                     default: derived from the secret key
 CCUS_CELERY_BROKER  Redis URL: run long jobs on Celery instead of in-process
+CCUS_MAX_CONTENT_LENGTH  largest request body in bytes, however it is sent (default 16 MB; device batches: 4 MB)
+CCUS_RETRY_AFTER_SECONDS the Retry-After of a 503 while the database is unreachable (default 5)
 """
 from __future__ import annotations
 
@@ -64,6 +66,10 @@ def defaults() -> dict:
         "LANGUAGES": {"ja": {"flag": "jp", "name": "日本語"}, "en": {"flag": "gb", "name": "English"}},
         "WTF_CSRF_ENABLED": True,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # a connection the server dropped (a restart, a failover) is found before use, not by the next request
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": int(os.environ.get("CCUS_MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
+        "CCUS_RETRY_AFTER_SECONDS": int(os.environ.get("CCUS_RETRY_AFTER_SECONDS", 5)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }

@@ -23,3 +23,145 @@ class ScopeError(DomainError):
 
     def __init__(self, message: str = "この操作を行う権限がありません。", code: str = "out_of_scope"):
         super().__init__(code, message, 403)
+
+
+# The answer of every HTTP error the portal gives (werkzeug's, FAB's and the database's): a stable code and a
+# Japanese message, as JSON under /api/ and as a Japanese page on the screens.
+HTTP_ERRORS = {
+    400: ("bad_request", "リクエストの形式が正しくありません。"),
+    401: ("unauthorized", "認証が必要です。ログインしてください。"),
+    403: ("forbidden", "この操作を行う権限がありません。"),
+    404: ("not_found", "指定されたページまたはデータは見つかりません。"),
+    405: ("method_not_allowed", "この操作はこのURLでは行えません。"),
+    409: ("conflict", "他の操作と競合したため処理できませんでした。"),
+    413: ("payload_too_large", "リクエストが大きすぎます。"),
+    415: ("unsupported_media_type", "この形式の送信は受け付けていません。"),
+    422: ("validation_error", "入力内容に誤りがあります。"),
+    429: ("too_many_requests", "試行回数が多すぎます。しばらくしてから再度お試しください。"),
+    500: ("internal_error", "サーバーで問題が発生しました。時間をおいて再度お試しください。"),
+    503: ("database_unavailable", "データベースに接続できないため、現在ご利用いただけません。しばらくしてから再度お試しください。"),
+}
+RETRY_AFTER_SECONDS = 5
+
+
+def http_error(status: int) -> tuple[str, str]:
+    return HTTP_ERRORS.get(status) or HTTP_ERRORS[500 if status >= 500 else 400]
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None, headers=None):
+    """JSON for /api/ (and the device routes' JSON clients), a Japanese page for the screens."""
+    from flask import current_app, jsonify, render_template_string, request
+
+    default_code, default_message = http_error(status)
+    code, message = code or default_code, message or default_message
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        response = jsonify({"code": code, "message": message})
+    else:
+        response = current_app.response_class(render_template_string(ERROR_PAGE, status=status, code=code,
+                                                                     message=message), mimetype="text/html")
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+# Standalone (no FAB base template): it must render while the database is away.
+ERROR_PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ status }} - CCUS ポータル</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto; padding: 0 1em">
+<h1 style="font-size: 1.4em">{{ message }}</h1>
+<p>エラーコード: <code>{{ code }}</code>（{{ status }}）</p>
+<p><a href="/">トップページへ戻る</a></p>
+</body></html>
+"""
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Is this the database being away (refused, restarting, connection lost, pool exhausted), not a bad
+    statement? Those answer 503 with Retry-After."""
+    from sqlalchemy import exc
+
+    if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (exc.OperationalError, exc.InterfaceError))
+
+
+def install(app) -> None:
+    """Register the handlers: DomainError, HTTP errors, the database being unreachable, and any other failure."""
+    from flask import flash, redirect, request
+    from sqlalchemy import exc
+    from werkzeug.exceptions import HTTPException, InternalServerError
+
+    from portal.db import db
+
+    def rollback():
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  (the connection itself may be gone)
+            db.session.remove()
+
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        rollback()
+        if request.path.startswith("/api/"):
+            return error_response(e.status, e.code, e.message)
+        flash(e.message, "danger")
+        return redirect(request.referrer or "/"), 303
+
+    @app.errorhandler(HTTPException)
+    def http_exception(e: HTTPException):
+        if e.code is None or e.code < 400:
+            return e  # redirects
+        headers = {k: v for k, v in e.get_headers() if k.lower() in ("allow", "retry-after", "www-authenticate")}
+        return error_response(e.code, headers=headers)
+
+    def unavailable(e):
+        rollback()
+        app.logger.warning("database unavailable: %s", e)
+        return error_response(503, headers={"Retry-After": str(app.config.get("CCUS_RETRY_AFTER_SECONDS",
+                                                                             RETRY_AFTER_SECONDS))})
+
+    for error in (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError):
+        app.register_error_handler(error, unavailable)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(e: InternalServerError):
+        original = getattr(e, "original_exception", None)
+        if original is not None and database_unavailable(original):
+            return unavailable(original)
+        rollback()
+        return error_response(500)
+
+
+def cap_chunked_bodies(app) -> None:
+    """A body sent without Content-Length (chunked) is read here, before anything else parses it, up to
+    MAX_CONTENT_LENGTH: above it the request is refused with 413; below it, it continues as a body of known
+    length. (Werkzeug cuts such a body off silently at the cap, and a parser then sees broken JSON.) Registered
+    first, before CSRF reads a form."""
+    import io
+
+    from flask import request
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    @app.before_request
+    def read_chunked_body():
+        environ = request.environ
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit is None or environ.get("CONTENT_LENGTH") or not environ.get("wsgi.input_terminated"):
+            return None
+        if request.method in ("GET", "HEAD", "OPTIONS") and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", ""):
+            return None
+        stream, chunks, size = environ["wsgi.input"], [], 0
+        while size <= limit:
+            chunk = stream.read(min(limit + 1 - size, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(b"".join(chunks)), str(size)
+        return None
