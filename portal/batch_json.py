@@ -10,6 +10,7 @@ a JSON syntax error, and the batch is malformed as a whole.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from typing import Any
@@ -82,3 +83,36 @@ def _split(text: str) -> Any:
         except RecursionError:
             found.append(UNREADABLE)
     return {"events": found}
+
+
+# Text no database column holds: NUL (PostgreSQL refuses it) and lone surrogates (not encodable as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(value: Any) -> bool:
+    return isinstance(value, str) and _UNSTORABLE.search(value) is None
+
+
+def plain_json(value: Any, max_depth: int = 16) -> bool:
+    """Is ``value`` JSON data every database stores as sent: objects with text keys, arrays, storable text,
+    finite numbers, true/false/null, at most ``max_depth`` levels deep? (Walked without recursion.)"""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            return False
+        if isinstance(item, dict):
+            if not all(storable_text(k) for k in item):
+                return False
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            if not storable_text(item):
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif not (item is None or isinstance(item, int)):  # bool is an int
+            return False
+    return True

@@ -86,7 +86,39 @@ def database_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, (exc.OperationalError, exc.InterfaceError))
+    return isinstance(error, (exc.OperationalError, exc.InterfaceError) + _driver_errors())
+
+
+def _driver_errors() -> tuple:
+    """The drivers' own classes: statements run on the raw connection (portal.ingest_pg) are not wrapped."""
+    import sqlite3
+
+    found = [sqlite3.OperationalError, sqlite3.InterfaceError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover
+        return tuple(found)
+    return tuple(found + [psycopg.OperationalError, psycopg.InterfaceError])
+
+
+INVALID_VALUE = ("invalid_value", "入力値が正しくありません（数値の範囲・日付・文字の種類・参照先の指定を確認してください）。")
+
+
+def bad_input(error: BaseException) -> bool:
+    """Did the database or a converter refuse a value the client sent (a number out of range, a date or boolean
+    it cannot read, NUL in text, a malformed query), rather than the portal failing?"""
+    from sqlalchemy import exc
+
+    try:
+        from prison.decoder import ParserException
+    except ImportError:  # pragma: no cover
+        ParserException = ValueError
+    if isinstance(error, exc.StatementError) and not isinstance(error, exc.DBAPIError):
+        error = error.orig or error  # a parameter the driver could not convert
+    if isinstance(error, exc.ProgrammingError):
+        # a filter value of the wrong type for its column ("boolean = 'maybe'"): operator or type mismatch
+        return getattr(error.orig, "sqlstate", None) in ("42883", "42804", "22P02")
+    return isinstance(error, (exc.DataError, ValueError, TypeError, OverflowError, RecursionError, ParserException))
 
 
 def install(app) -> None:
@@ -124,14 +156,23 @@ def install(app) -> None:
         return error_response(503, headers={"Retry-After": str(app.config.get("CCUS_RETRY_AFTER_SECONDS",
                                                                              RETRY_AFTER_SECONDS))})
 
-    for error in (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError):
+    for error in (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError) + _driver_errors():
         app.register_error_handler(error, unavailable)
+
+    def refused_value(e):
+        rollback()
+        return error_response(400, *INVALID_VALUE)
+
+    for error in (exc.DataError, OverflowError):  # a screen's id or filter the database cannot hold
+        app.register_error_handler(error, refused_value)
 
     @app.errorhandler(InternalServerError)
     def internal_error(e: InternalServerError):
         original = getattr(e, "original_exception", None)
         if original is not None and database_unavailable(original):
             return unavailable(original)
+        if original is not None and bad_input(original):
+            return refused_value(original)
         rollback()
         return error_response(500)
 

@@ -21,15 +21,13 @@ import dataclasses
 import datetime
 import hashlib
 import json
-import math
-import re
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import histories
-from portal.batch_json import Unreadable
+from portal.batch_json import Unreadable, plain_json, storable_text
 from portal.ids import validate_ccus_id
 from portal.errors import DomainError
 from portal.models import Device, EntryExitEvent, Site, Worker
@@ -62,39 +60,6 @@ REASONS = {  # stable reason codes of rejected events (API) with their Japanese 
 }
 MAX_EXTRAS_BYTES = 2048
 MAX_EXTRAS_DEPTH = 16
-# Text no database column holds: NUL (PostgreSQL refuses it) and lone surrogates (not encodable as UTF-8).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def storable_text(value: Any) -> bool:
-    return isinstance(value, str) and _UNSTORABLE.search(value) is None
-
-
-def plain_json(value: Any, max_depth: int = MAX_EXTRAS_DEPTH) -> bool:
-    """Is ``value`` JSON data every database stores as sent: objects with text keys, arrays, storable text,
-    finite numbers, true/false/null, at most ``max_depth`` levels deep? (Walked without recursion.)"""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > max_depth:
-            return False
-        if isinstance(item, dict):
-            if not all(storable_text(k) for k in item):
-                return False
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, str):
-            if not storable_text(item):
-                return False
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return False
-        elif not (item is None or isinstance(item, int)):  # bool is an int
-            return False
-    return True
-
-
 def echo_id(raw: Any):
     """The event_id as the answer repeats it: a storable string or an integer as sent, else null (the answer
     must stay encodable; the device matches answers by position anyway)."""
@@ -254,7 +219,7 @@ class Batch:
         else:
             raise _reject("invalid_method")
         extras = raw.get("extras")
-        if extras is not None and not (isinstance(extras, dict) and plain_json(extras) and
+        if extras is not None and not (isinstance(extras, dict) and plain_json(extras, MAX_EXTRAS_DEPTH) and
                                        len(json.dumps(extras, ensure_ascii=False).encode()) <= MAX_EXTRAS_BYTES):
             raise _reject("invalid_extras")
         return Valid(index, str(event_id), site_id, kind, at, histories.calendar_day(at), mark, extras or None,
