@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import config as portal_config
     from portal.db import db
     from portal.devices import make_plugin_manager, register_routes
-    from portal import errors
+    from portal import errors, http_headers
     from portal.security import PortalSecurityManager, fab_roles
 
     app = Flask(__name__, instance_path=str(portal_config.instance_dir()))
@@ -51,4 +51,10 @@ def create_app(config: dict | None = None) -> Flask:
         appbuilder.post_init()
 
     errors.install(app)  # DomainError, HTTP errors and an unreachable database: a code and a Japanese message
+    http_headers.install(app)  # CSP, frame-ancestors, nosniff, Referrer-Policy, HSTS over HTTPS
+    if app.config.get("CCUS_TRUSTED_PROXIES"):  # the client address and scheme as the trusted proxies saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["CCUS_TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app

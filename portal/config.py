@@ -7,6 +7,10 @@ CCUS_CREDENTIAL_KEY key for hashing card UIDs / phone numbers and encrypting fac
 CCUS_CELERY_BROKER  Redis URL: run long jobs on Celery instead of in-process
 CCUS_MAX_CONTENT_LENGTH  largest request body in bytes, however it is sent (default 16 MB; device batches: 4 MB)
 CCUS_RETRY_AFTER_SECONDS the Retry-After of a 503 while the database is unreachable (default 5)
+CCUS_TRUSTED_PROXIES     how many reverse proxies in front of the portal set X-Forwarded-For/-Proto (default 0:
+                         the portal is reached directly, and such headers are ignored)
+CCUS_RATELIMIT_STORAGE   where login attempts are counted: a Redis URL shared by every process (default: the
+                         Celery broker's Redis when CCUS_CELERY_BROKER is set, else this process's memory)
 """
 from __future__ import annotations
 
@@ -70,6 +74,7 @@ def defaults() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": int(os.environ.get("CCUS_MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
         "CCUS_RETRY_AFTER_SECONDS": int(os.environ.get("CCUS_RETRY_AFTER_SECONDS", 5)),
+        "CCUS_TRUSTED_PROXIES": int(os.environ.get("CCUS_TRUSTED_PROXIES", 0)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }

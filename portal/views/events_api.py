@@ -150,6 +150,15 @@ class EventsApi(BaseApi):
                 application/json:
                   schema:
                     $ref: '#/components/schemas/IngestError'
+            503:
+              description: "database_unavailable: the database cannot be reached; retry after Retry-After seconds"
+              headers:
+                Retry-After:
+                  schema: {type: integer}
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/IngestError'
           tags:
             - Entry/exit events (device ingest)
         """
