@@ -9,6 +9,7 @@ CCUS_MAX_CONTENT_LENGTH  largest request body in bytes, however it is sent (defa
 CCUS_RETRY_AFTER_SECONDS the Retry-After of a 503 while the database is unreachable (default 5)
 CCUS_TRUSTED_PROXIES     how many reverse proxies in front of the portal set X-Forwarded-For/-Proto (default 0:
                          the portal is reached directly, and such headers are ignored)
+CCUS_LOGIN_RATE_LIMIT    login attempts per client address (default "10 per 20 second")
 CCUS_RATELIMIT_STORAGE   where login attempts are counted: a Redis URL shared by every process (default: the
                          Celery broker's Redis when CCUS_CELERY_BROKER is set, else this process's memory)
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
 
-from portal import password_policy
+from portal import login_limits, password_policy
 
 
 def instance_dir() -> Path:
@@ -57,9 +58,12 @@ def defaults() -> dict:
         "AUTH_ROLE_ADMIN": "Admin",
         "AUTH_ROLE_PUBLIC": "Public",
         "AUTH_RATE_LIMITED": True,
-        "AUTH_RATE_LIMIT": "10 per 20 second",
+        "AUTH_RATE_LIMIT": os.environ.get("CCUS_LOGIN_RATE_LIMIT", "10 per 20 second"),  # per client address
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": login_limits.storage_uri({k: os.environ.get(k) for k in (
+            "CCUS_RATELIMIT_STORAGE", "CCUS_CELERY_BROKER")}),  # shared by every process when Redis
+        "RATELIMIT_KEY_PREFIX": os.environ.get("CCUS_RATELIMIT_PREFIX", "ccus"),
+        "CCUS_LOGIN_LIMITS": True,  # per account: portal.login_limits
         "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
         "FAB_PASSWORD_COMPLEXITY_VALIDATOR": password_policy.validate,  # 10+ characters, letters and digits
         "FAB_API_SWAGGER_UI": True,

@@ -121,6 +121,18 @@ def bad_input(error: BaseException) -> bool:
     return isinstance(error, (exc.DataError, ValueError, TypeError, OverflowError, RecursionError, ParserException))
 
 
+def _limit_retry_after(app) -> int:
+    """Seconds until flask-limiter's breached limit (the login limit per address) lets a request through again."""
+    import math
+    import time
+
+    for limiter in app.extensions.get("limiter", ()):
+        limit = limiter.current_limit
+        if limit is not None:
+            return max(1, math.ceil(limit.reset_at - time.time()))
+    return 1
+
+
 def install(app) -> None:
     """Register the handlers: DomainError, HTTP errors, the database being unreachable, and any other failure."""
     from flask import flash, redirect, request
@@ -148,6 +160,8 @@ def install(app) -> None:
         if e.code is None or e.code < 400:
             return e  # redirects
         headers = {k: v for k, v in e.get_headers() if k.lower() in ("allow", "retry-after", "www-authenticate")}
+        if e.code == 429 and not any(k.lower() == "retry-after" for k in headers):
+            headers["Retry-After"] = str(_limit_retry_after(app))
         return error_response(e.code, headers=headers)
 
     def unavailable(e):
