@@ -209,14 +209,20 @@ def cap_chunked_bodies(app) -> None:
             return None
         if request.method in ("GET", "HEAD", "OPTIONS") and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", ""):
             return None
-        stream, chunks, size = environ["wsgi.input"], [], 0
-        while size <= limit:
-            chunk = stream.read(min(limit + 1 - size, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
+        data = read_capped(environ["wsgi.input"], limit)
+        if data is None:
             raise RequestEntityTooLarge()
-        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(b"".join(chunks)), str(size)
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(data), str(len(data))
         return None
+
+
+def read_capped(stream, limit: int) -> bytes | None:
+    """The stream's bytes, or None when there are more than ``limit`` (reading stops one byte past it)."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(limit + 1 - size, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks) if size <= limit else None

@@ -15,7 +15,7 @@ from flask_appbuilder.api import BaseApi, expose
 from portal import batch_json
 from portal.db import db
 from portal.device_admin import authenticate_device, bearer
-from portal.errors import DomainError
+from portal.errors import DomainError, read_capped
 from portal.ingest import REASONS, ingest_for_app
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # 1,000 events with their extras fit easily
@@ -27,15 +27,8 @@ def read_body(limit: int) -> bytes:
     too_large = DomainError("payload_too_large", f"リクエストが大きすぎます（{limit // (1024 * 1024)}MBまで）。", 413)
     if (request.content_length or 0) > limit:
         raise too_large
-    chunks, size = [], 0
-    while size <= limit:
-        chunk = request.stream.read(min(limit + 1 - size, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    data = b"".join(chunks)
-    if size > limit:
+    data = read_capped(request.stream, limit)
+    if data is None:
         raise too_large
     return data
 
