@@ -1,8 +1,8 @@
 """Schemathesis against the portal's published OpenAPI document: the events API with a device key and the REST
 APIs with an employer's and a worker's JWT, data that fits the spec and data that does not, a bounded number of
 examples per operation (CCUS_SCHEMATHESIS_EXAMPLES, default 4: the whole test stays around two minutes here).
-Fails on any 5xx; answers whose status the spec does not list are reported, and fail too for the events API,
-whose spec lists every status it can give."""
+Fails on any 5xx and on any answer whose status the spec does not list (the REST APIs list what any request
+may meet: portal.views.base.PortalApi.add_api_spec). Response bodies are not checked against the schemas."""
 from __future__ import annotations
 
 import os
@@ -91,7 +91,7 @@ def _operations(schema):
         path = operation.path.removeprefix("/api/v1")
         if path.rstrip("/") == "/events":
             events.append(operation)
-        elif not path.startswith(("/security", "/_openapi", "/openapi")):
+        elif not path.startswith(("/security", "/menu", "/api/{version}")):  # FAB's own, not the portal's
             rest.append(operation)
     return events, rest
 
@@ -103,14 +103,15 @@ def test_no_input_to_the_events_or_rest_apis_gives_a_server_error(fuzzed_app):
     assert len(events) == 1 and len(rest) > 20, [op.path for op in events + rest]  # the spec lists what we fuzz
     statuses: list[int] = []
     failures, undocumented = _run(fuzzed_app, events, {"Authorization": f"Bearer {key}"}, True, statuses)
-    assert 200 in statuses and 400 in statuses  # the device key worked; bad batches were refused
+    assert 200 in statuses  # the device key worked
     client = fuzzed_app.test_client()
     for role in ("employer", "worker"):
         entry = login_of(fuzzed_app, role)
         token = api_token(client, entry["login"], entry["password"])
         statuses.clear()
-        errors, _ = _run(fuzzed_app, rest, {"Authorization": f"Bearer {token}"}, False, statuses)
+        errors, missing = _run(fuzzed_app, rest, {"Authorization": f"Bearer {token}"}, True, statuses)
         failures += [f"{role}: {e}" for e in errors]
+        undocumented += [f"{role}: {m}" for m in missing]
         assert len(statuses) >= len(rest) and statuses.count(200) > len(rest) // 4, (role, statuses)  # authorised
     assert failures == [], "\n".join(failures[:20])
     assert undocumented == [], "\n".join(sorted(set(undocumented)))

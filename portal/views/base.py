@@ -93,6 +93,30 @@ class PortalApi(ModelRestApi):
     allow_browser_login = False
     page_size = 25
     max_page_size = 100
+    responses = {str(status): {"description": f"{code}: {message}",
+                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PortalError"}}}}
+                 for status, (code, message) in errors.HTTP_ERRORS.items()}
+
+    def add_apispec_components(self, api_spec):
+        """The error answers as they are (code, Japanese message, FAB's detail), replacing FAB's {message} ones."""
+        super().add_apispec_components(api_spec)
+        if "PortalError" not in api_spec.components.schemas:
+            api_spec.components.schema("PortalError", {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"description": "Japanese text (per field for validation_error)"},
+                "detail": {"description": "FAB's own explanation, when it gave one"}}})
+        api_spec.components.responses.update(self.responses)
+
+    def add_api_spec(self, api_spec):
+        """Every operation also lists what any request may meet: 503 (database away) and 500, 409/413 on writes."""
+        before = set(api_spec._paths)
+        super().add_api_spec(api_spec)
+        for path in set(api_spec._paths) - before:
+            for method, operation in api_spec._paths[path].items():
+                extra = ["400", "401", "403", "404", "500", "503"] + (["405"] if "{pk}" in path else [])  # pk not a number
+                if method in ("post", "put", "delete"):
+                    extra += ["409", "413", "422"]
+                for status in extra:
+                    operation.setdefault("responses", {}).setdefault(status, {"$ref": f"#/components/responses/{status}"})
 
     def __init__(self, **kwargs):
         self.label_columns = {**labels(*list(self.datamodel.get_columns_list())), **(self.label_columns or {})}
