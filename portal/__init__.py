@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, jsonify, redirect, request
+from flask import Flask
 
 log = logging.getLogger(__name__)
 
@@ -17,13 +17,14 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import config as portal_config
     from portal.db import db
     from portal.devices import make_plugin_manager, register_routes
-    from portal.errors import DomainError
+    from portal import errors, http_headers
     from portal.security import PortalSecurityManager, fab_roles
 
     app = Flask(__name__, instance_path=str(portal_config.instance_dir()))
     app.config.update(portal_config.defaults())
     app.config.update(config or {})
     app.config["FAB_ROLES"] = fab_roles()  # filled as views register (portal.views.base.add)
+    errors.cap_chunked_bodies(app)  # first: before CSRF or any view reads a body
 
     db.init_app(app)
     from portal import audit
@@ -49,12 +50,11 @@ def create_app(config: dict | None = None) -> Flask:
         register_routes(app.extensions["ccus_plugins"], app)
         appbuilder.post_init()
 
-    @app.errorhandler(DomainError)
-    def domain_error(e: DomainError):
-        db.session.rollback()
-        if request.path.startswith("/api/"):
-            return jsonify(e.to_dict()), e.status
-        flash(e.message, "danger")
-        return redirect(request.referrer or "/"), 303
+    errors.install(app)  # DomainError, HTTP errors and an unreachable database: a code and a Japanese message
+    http_headers.install(app)  # CSP, frame-ancestors, nosniff, Referrer-Policy, HSTS over HTTPS
+    if app.config.get("CCUS_TRUSTED_PROXIES"):  # the client address and scheme as the trusted proxies saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
+        hops = int(app.config["CCUS_TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app

@@ -5,6 +5,13 @@ CCUS_SECRET_KEY     Flask secret; default: a random key kept in instance/secret_
 CCUS_CREDENTIAL_KEY key for hashing card UIDs / phone numbers and encrypting face templates (Fernet);
                     default: derived from the secret key
 CCUS_CELERY_BROKER  Redis URL: run long jobs on Celery instead of in-process
+CCUS_MAX_CONTENT_LENGTH  largest request body in bytes, however it is sent (default 16 MB; device batches: 4 MB)
+CCUS_RETRY_AFTER_SECONDS the Retry-After of a 503 while the database is unreachable (default 5)
+CCUS_TRUSTED_PROXIES     how many reverse proxies in front of the portal set X-Forwarded-For/-Proto (default 0:
+                         the portal is reached directly, and such headers are ignored)
+CCUS_LOGIN_RATE_LIMIT    login attempts per client address (default "10 per 20 second")
+CCUS_RATELIMIT_STORAGE   where login attempts are counted: a Redis URL shared by every process (default: the
+                         Celery broker's Redis when CCUS_CELERY_BROKER is set, else this process's memory)
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
 
-from portal import password_policy
+from portal import login_limits, password_policy
 
 
 def instance_dir() -> Path:
@@ -51,9 +58,12 @@ def defaults() -> dict:
         "AUTH_ROLE_ADMIN": "Admin",
         "AUTH_ROLE_PUBLIC": "Public",
         "AUTH_RATE_LIMITED": True,
-        "AUTH_RATE_LIMIT": "10 per 20 second",
+        "AUTH_RATE_LIMIT": os.environ.get("CCUS_LOGIN_RATE_LIMIT", "10 per 20 second"),  # per client address
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": login_limits.storage_uri({k: os.environ.get(k) for k in (
+            "CCUS_RATELIMIT_STORAGE", "CCUS_CELERY_BROKER")}),  # shared by every process when Redis
+        "RATELIMIT_KEY_PREFIX": os.environ.get("CCUS_RATELIMIT_PREFIX", "ccus"),
+        "CCUS_LOGIN_LIMITS": True,  # per account: portal.login_limits
         "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
         "FAB_PASSWORD_COMPLEXITY_VALIDATOR": password_policy.validate,  # 10+ characters, letters and digits
         "FAB_API_SWAGGER_UI": True,
@@ -64,6 +74,11 @@ def defaults() -> dict:
         "LANGUAGES": {"ja": {"flag": "jp", "name": "日本語"}, "en": {"flag": "gb", "name": "English"}},
         "WTF_CSRF_ENABLED": True,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # a connection the server dropped (a restart, a failover) is found before use, not by the next request
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": int(os.environ.get("CCUS_MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
+        "CCUS_RETRY_AFTER_SECONDS": int(os.environ.get("CCUS_RETRY_AFTER_SECONDS", 5)),
+        "CCUS_TRUSTED_PROXIES": int(os.environ.get("CCUS_TRUSTED_PROXIES", 0)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }

@@ -10,7 +10,7 @@ import re
 
 from portal.errors import DomainError
 
-_ID = re.compile(r"^\d{14}$")
+_ID = re.compile(r"[0-9]{14}")  # ASCII digits only: \d would let any script's digits in (٩٣٨٤…)
 
 KIND_LABELS = {"worker": "技能者ID", "employer": "事業者ID", "site": "現場ID", "device": "デバイスID"}
 
@@ -21,6 +21,6 @@ def validate_ccus_id(value, kind: str) -> str:
     text = "" if value is None else str(value).strip()
     # Full-width digits are common in Japanese input; accept them as the digits they are.
     text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    if not _ID.match(text):
+    if not _ID.fullmatch(text):
         raise DomainError(f"invalid_{kind}_id", f"{label}は14桁の数字で入力してください（入力値: {value!r}）。")
     return text

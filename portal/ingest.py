@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import histories
+from portal.batch_json import Unreadable, plain_json, storable_text
 from portal.ids import validate_ccus_id
 from portal.errors import DomainError
 from portal.models import Device, EntryExitEvent, Site, Worker
@@ -54,9 +55,18 @@ REASONS = {  # stable reason codes of rejected events (API) with their Japanese 
     "future_time": "time が未来の日時です。機器の時計を確認してください。",
     "ancient_time": "time が古すぎるため受け付けできません。直接入力で補正してください。",
     "invalid_method": "method はこの機器の種類または打刻方法の記号で送信してください。",
-    "invalid_extras": "extras はJSONオブジェクト（2KBまで）で送信してください。",
+    "invalid_extras": "extras はJSONオブジェクト（2KBまで、入れ子は16段まで）で送信してください。",
+    "unreadable_event": "イベントのJSONを読み取れません（入れ子が深すぎる、数値が大きすぎるなど）。",
 }
 MAX_EXTRAS_BYTES = 2048
+MAX_EXTRAS_DEPTH = 16
+def echo_id(raw: Any):
+    """The event_id as the answer repeats it: a storable string or an integer as sent, else null (the answer
+    must stay encodable; the device matches answers by position anyway)."""
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    if storable_text(event_id) or (isinstance(event_id, int) and abs(event_id) < 10 ** 100):
+        return event_id
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +111,7 @@ def _reject(code: str) -> DomainError:
 def parse_time(value: Any, now: datetime.datetime, limits: Limits) -> datetime.datetime:
     if value is None or value == "":
         raise _reject("missing_time")
-    if not isinstance(value, str):
+    if not storable_text(value):
         raise _reject("invalid_time")
     try:
         at = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -109,7 +119,10 @@ def parse_time(value: Any, now: datetime.datetime, limits: Limits) -> datetime.d
         raise _reject("invalid_time") from e
     if at.tzinfo is None or at.utcoffset() is None:
         raise _reject("naive_time")
-    at = at.astimezone(UTC)
+    try:  # 9999-12-31T23:59:59-12:00 and 0001-01-01T00:00:00+14:00 have no UTC time a datetime can hold
+        at = at.astimezone(UTC)
+    except OverflowError as e:
+        raise _reject("future_time" if at.year > 1 else "ancient_time") from e
     if at > now + limits.future_skew:
         raise _reject("future_time")
     if at < now - limits.max_age:
@@ -156,12 +169,23 @@ class Batch:
         raise _reject("other_site" if self._other_sites[code] else "unknown_site")
 
     def validate(self, index: int, raw: Any) -> Valid:
+        try:
+            return self._validate(index, raw)
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
+            if isinstance(e, DomainError):
+                raise
+            raise _reject("invalid_event") from e  # whatever else a plugin's Python objects hold
+
+    def _validate(self, index: int, raw: Any) -> Valid:
+        if isinstance(raw, Unreadable):
+            raise _reject("unreadable_event")
         if not isinstance(raw, dict):
             raise _reject("invalid_event")
         event_id = raw.get("event_id")
         if event_id is None or event_id == "":
             raise _reject("missing_event_id")
-        if isinstance(event_id, bool) or not isinstance(event_id, (str, int)) or len(str(event_id)) > 100:
+        if (isinstance(event_id, bool) or not (storable_text(event_id) or isinstance(event_id, int))
+                or len(str(event_id)) > 100):
             raise _reject("invalid_event_id")
         worker_code, credential = raw.get("worker_id"), raw.get("credential")
         if worker_code in (None, "") and credential in (None, ""):
@@ -179,7 +203,7 @@ class Batch:
             credential = None
         else:
             worker_code = None
-            if not isinstance(credential, str) or len(credential) > 200:
+            if not storable_text(credential) or len(credential) > 200:
                 raise _reject("invalid_credential")
         site_id = self.site_of(raw.get("site_id"))
         kind = raw.get("kind")
@@ -194,8 +218,8 @@ class Batch:
         else:
             raise _reject("invalid_method")
         extras = raw.get("extras")
-        if extras is not None and (not isinstance(extras, dict) or
-                                   len(json.dumps(extras, ensure_ascii=False).encode()) > MAX_EXTRAS_BYTES):
+        if extras is not None and not (isinstance(extras, dict) and plain_json(extras, MAX_EXTRAS_DEPTH) and
+                                       len(json.dumps(extras, ensure_ascii=False).encode()) <= MAX_EXTRAS_BYTES):
             raise _reject("invalid_extras")
         return Valid(index, str(event_id), site_id, kind, at, histories.calendar_day(at), mark, extras or None,
                      worker_code=worker_code, credential=credential)
@@ -273,8 +297,7 @@ def _ingest_once(session, device, events, plugins, credential_keys, types, limit
         valid: list[Valid] = []
         seen: set[str] = set()
         for index, raw in enumerate(events):
-            event_id = raw.get("event_id") if isinstance(raw, dict) else None
-            result = {"event_id": event_id, "result": "accepted"}
+            result = {"event_id": echo_id(raw), "result": "accepted"}
             results.append(result)
             try:
                 v = batch.validate(index, raw)

@@ -57,7 +57,7 @@ def issue_security_code(session: Session, keys: CredentialKeys, worker_id: int, 
     """Set the card's 本人確認番号 for a worker (a new card); returns the code to print. ``password_changed``:
     the initial password has already been changed (the demo's logins)."""
     code = code if code is not None else f"{secrets.randbelow(10_000):04d}"
-    if not (len(code) == 4 and code.isdigit()):
+    if not (len(code) == 4 and code.isascii() and code.isdigit()):
         raise DomainError("invalid_security_code", "本人確認番号は4桁の数字です。")
     with using_scope(session, ALL):
         account = session.execute(select(WorkerAccount).where(WorkerAccount.worker_id == worker_id)).scalar_one_or_none()

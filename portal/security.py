@@ -9,7 +9,7 @@ Devices are not users: they authenticate with device API keys on their own route
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, make_response, request
+from flask import current_app, g, jsonify, make_response, request
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
@@ -77,6 +77,11 @@ class PortalSecurityApi(SecurityApi):
         from portal.passwords import must_change_password
 
         response = super().login()
+        locked = g.pop("ccus_login_locked", None)
+        if locked is not None:  # FAB's @safe would turn an exception into a 500: answer the lock here
+            response = make_response(jsonify({"code": "too_many_requests", "message": LOCKED_MESSAGE}), 429)
+            response.headers["Retry-After"] = str(locked)
+            return response
         if response.status_code == 200:
             user = self.appbuilder.sm.find_user(username=str((request.get_json(silent=True) or {}).get("username", "")))
             if user is not None and must_change_password(self.appbuilder.session, user.worker_id):
@@ -89,3 +94,36 @@ class PortalSecurityManager(SecurityManager):
     user_model = PortalUser
     security_api = PortalSecurityApi
     userdbmodelview = PortalUserDBModelView
+
+    def auth_user_db(self, username, password):
+        """FAB's check, behind the per-account limit (portal.login_limits): a locked name is refused before its
+        password is looked at (429 with Retry-After), whether or not such an account exists."""
+        from werkzeug.exceptions import TooManyRequests
+
+        from portal import login_limits
+
+        app = current_app._get_current_object()
+        locked = login_limits.locked_for(app, username)
+        if locked is not None:
+            if request.path.startswith("/api/"):
+                g.ccus_login_locked = locked
+                return None
+            raise TooManyRequests(LOCKED_MESSAGE, retry_after=locked)
+        user = super().auth_user_db(username, password)
+        if user is None:
+            login_limits.failed(app, username)
+        else:
+            login_limits.cleared(app, username)
+        return user
+
+    def reset_password(self, userid, password):
+        """A new password (the worker's reset with the card's code, an administrator's reset) unlocks the login."""
+        from portal import login_limits
+
+        super().reset_password(userid, password)
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            login_limits.cleared(current_app._get_current_object(), user.username)
+
+
+LOCKED_MESSAGE = "ログインの失敗が続いたため、このIDは一時的にロックされています。しばらくしてから再度お試しください。"

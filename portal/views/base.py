@@ -4,7 +4,10 @@ Labels, titles and menus are lazy translations with the Japanese text as msgid (
 menu and permission names stay plain Japanese."""
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, make_response
+import logging
+import sys
+
+from flask import Response, current_app, jsonify, make_response, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext
@@ -14,6 +17,8 @@ from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from portal import errors
+from portal.batch_json import plain_json
 from portal.errors import DomainError
 from portal.glossary import labels
 from portal.ids import validate_ccus_id
@@ -87,6 +92,19 @@ class PortalModelView(ModelView):
         super().__init__(**kwargs)
         for form in (self.add_form, self.edit_form):
             _optional_checkboxes(form)
+        # FAB offers plain Python properties (技能レベル, 職種 …) as sortable; the database cannot sort by them
+        self.order_columns = [c for c in self.order_columns if not _is_property(self.datamodel, c)]
+
+    def _get_list_widget(self, filters, order_column="", order_direction="", **kwargs):
+        if order_column not in self.order_columns:  # only what the list offers (not a property, not a hidden column)
+            order_column, order_direction = "", ""
+        if order_direction not in ("", "asc", "desc"):
+            order_direction = "asc"
+        return super()._get_list_widget(filters, order_column=order_column, order_direction=order_direction, **kwargs)
+
+
+def _is_property(datamodel, column: str) -> bool:
+    return isinstance(getattr(datamodel.obj, column, None), property)
 
 
 def _optional_checkboxes(form) -> None:
@@ -106,15 +124,89 @@ class PortalApi(ModelRestApi):
     allow_browser_login = False
     page_size = 25
     max_page_size = 100
+    responses = {str(status): {"description": f"{code}: {message}",
+                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PortalError"}}}}
+                 for status, (code, message) in errors.HTTP_ERRORS.items()}
+
+    def add_apispec_components(self, api_spec):
+        """The error answers as they are (code, Japanese message, FAB's detail), replacing FAB's {message} ones."""
+        super().add_apispec_components(api_spec)
+        if "PortalError" not in api_spec.components.schemas:
+            api_spec.components.schema("PortalError", {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"description": "Japanese text (per field for validation_error)"},
+                "detail": {"description": "FAB's own explanation, when it gave one"}}})
+        api_spec.components.responses.update(self.responses)
+
+    def add_api_spec(self, api_spec):
+        """Every operation also lists what any request may meet: 503 (database away) and 500, 409/413 on writes."""
+        before = set(api_spec._paths)
+        super().add_api_spec(api_spec)
+        for path in set(api_spec._paths) - before:
+            for method, operation in api_spec._paths[path].items():
+                extra = ["400", "401", "403", "404", "500", "503"] + (["405"] if "{pk}" in path else [])  # pk not a number
+                if method in ("post", "put", "delete"):
+                    extra += ["409", "413", "422"]
+                for status in extra:
+                    operation.setdefault("responses", {}).setdefault(status, {"$ref": f"#/components/responses/{status}"})
 
     def __init__(self, **kwargs):
         self.label_columns = {**labels(*list(self.datamodel.get_columns_list())), **(self.label_columns or {})}
         super().__init__(**kwargs)
 
     @staticmethod
-    def error(status: int, code: str, message) -> Response:
+    def error(status: int, code: str, message, detail=None) -> Response:
         # BaseApi.response() names its first parameter "code", so build the body here
-        return make_response(jsonify({"code": code, "message": message}), status)
+        body = {"code": code, "message": message}
+        if detail is not None:
+            body["detail"] = detail
+        return make_response(jsonify(body), status)
+
+    # FAB's own answers (English, no code) in the portal's form: a stable code and a Japanese message
+    def response_400(self, message=None):
+        return self.error(400, "bad_request", errors.http_error(400)[1], detail=message)
+
+    def response_401(self):
+        return self.error(401, *errors.http_error(401))
+
+    def response_403(self):
+        return self.error(403, *errors.http_error(403))
+
+    def response_404(self):
+        return self.error(404, *errors.http_error(404))
+
+    def response_500(self, message=None):
+        """FAB's ``safe`` answers every exception of a request with this, from inside its ``except`` clause: tell
+        the database being away (503) and bad input the database or a converter refused (400) from a fault."""
+        failure = sys.exc_info()[1]
+        self.rollback()
+        if failure is not None and errors.database_unavailable(failure):
+            response = self.error(503, *errors.http_error(503))
+            response.headers["Retry-After"] = str(current_app.config.get("CCUS_RETRY_AFTER_SECONDS",
+                                                                         errors.RETRY_AFTER_SECONDS))
+            return response
+        if failure is not None and errors.bad_input(failure):
+            return self.error(400, *errors.INVALID_VALUE)
+        return self.error(500, *errors.http_error(500))
+
+    def rollback(self) -> None:
+        try:
+            self.datamodel.session.rollback()
+        except Exception:  # noqa: BLE001  (the connection itself may be gone)
+            logging.getLogger(__name__).warning("rollback failed", exc_info=True)
+
+    @staticmethod
+    def valid_pk(pk) -> bool:
+        """Row ids are 32-bit serials: anything else names no row (and would overflow the database's integer)."""
+        text = str(pk)
+        return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_PK
+
+    def _object_body(self) -> Response | None:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return self.error(400, "invalid_body", "本文はJSONオブジェクトで送信してください。")
+        if not plain_json(body, max_depth=8):  # NUL or a lone surrogate no database column holds, NaN, deep nesting
+            return self.error(400, "invalid_value", "保存できない値（NUL文字・不正な文字・NaN・深すぎる入れ子）が含まれています。")
+        return None
 
     def response_422(self, message=None):
         # A field error raised by api_id_validator carries its own code: surface it as the answer's code.
@@ -135,14 +227,26 @@ class PortalApi(ModelRestApi):
             self.datamodel.session.rollback()
             return self.error(409, "integrity_error", "既に登録されているか、参照先が存在しないため保存できません。")
 
+    def get_headless(self, pk, **kwargs):
+        if not self.valid_pk(pk):
+            return self.response_404()
+        return super().get_headless(pk, **kwargs)
+
     def post_headless(self):
-        return self._guarded(super().post_headless)
+        return self._object_body() or self._guarded(super().post_headless)
 
     def put_headless(self, pk):
-        return self._guarded(super().put_headless, pk)
+        if not self.valid_pk(pk):
+            return self.response_404()
+        return self._object_body() or self._guarded(super().put_headless, pk)
 
     def delete_headless(self, pk):
+        if not self.valid_pk(pk):
+            return self.response_404()
         return self._guarded(super().delete_headless, pk)
+
+
+MAX_PK = 2 ** 31 - 1
 
 
 def model_view(model, **attrs):

@@ -12,12 +12,25 @@ import json
 from flask import current_app, jsonify, make_response, request
 from flask_appbuilder.api import BaseApi, expose
 
+from portal import batch_json
 from portal.db import db
 from portal.device_admin import authenticate_device, bearer
-from portal.errors import DomainError
+from portal.errors import DomainError, read_capped
 from portal.ingest import REASONS, ingest_for_app
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # 1,000 events with their extras fit easily
+
+
+def read_body(limit: int) -> bytes:
+    """The request body, at most ``limit`` bytes however it is sent: a Content-Length above it is refused before
+    reading, and a chunked body (no length) is read only up to one byte past it."""
+    too_large = DomainError("payload_too_large", f"リクエストが大きすぎます（{limit // (1024 * 1024)}MBまで）。", 413)
+    if (request.content_length or 0) > limit:
+        raise too_large
+    data = read_capped(request.stream, limit)
+    if data is None:
+        raise too_large
+    return data
 
 
 def _error(status: int, code: str, message: str):
@@ -130,16 +143,24 @@ class EventsApi(BaseApi):
                 application/json:
                   schema:
                     $ref: '#/components/schemas/IngestError'
+            503:
+              description: "database_unavailable: the database cannot be reached; retry after Retry-After seconds"
+              headers:
+                Retry-After:
+                  schema: {type: integer}
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/IngestError'
           tags:
             - Entry/exit events (device ingest)
         """
         try:
             device = authenticate_device(db.session, bearer(request.headers.get("Authorization")))
-            if (request.content_length or 0) > MAX_BODY_BYTES:
-                raise DomainError("payload_too_large", "リクエストが大きすぎます（4MBまで）。", 413)
+            data = read_body(MAX_BODY_BYTES)
             try:
-                body = json.loads(request.get_data(cache=False) or b"null")
-            except (ValueError, UnicodeDecodeError) as e:
+                body = batch_json.loads(data or b"null")
+            except ValueError as e:
                 raise DomainError("malformed_json", "JSONの形式が正しくありません。", 400) from e
             if not isinstance(body, dict) or not isinstance(body.get("events"), list):
                 raise DomainError("invalid_batch", '本文は {"events": [...]} の形式で送信してください。', 400)
