@@ -580,3 +580,18 @@ def test_every_font_family_of_the_pdf_template_has_a_cjk_fallback(demo_app):
     assert len(families) >= 6  # html, headings, table and every page-margin box
     for family in families:
         assert "Noto Sans CJK JP" in family and ("IPAexGothic" in family or "Noto Sans JP" in family), family
+
+
+def test_3_1_shows_the_directory_to_others_and_the_details_to_the_company_itself(demo_app, client_for, tmp_path):
+    """The employer directory is ID, name and address: a worker's 3-1 of its employer gives the insurance office
+    numbers, the 建退共 contract number and the representative as 非開示; the company itself gets its own."""
+    def lines(role, index):
+        client, _entry = client_for(role, index)
+        return {r[0]: r[1] for r in read_csv(produced(client, "3-1", "csv", tmp_path))[1:] if r}
+
+    own = lines("employer", 0)
+    seen = lines("worker", 1)
+    assert seen["事業者名"] and seen["所在地"] not in ("", "非開示")
+    for item in ("建退共 共済契約者番号", "登録責任者", "健康保険 事業所整理記号"):
+        assert seen[item] == "非開示", item
+    assert own["建退共 共済契約者番号"] not in ("", "非開示")
