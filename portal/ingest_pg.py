@@ -65,7 +65,7 @@ SELECT u.w, u.d, s.h, win.ats, win.kinds, nxt.found
 FROM json_to_recordset(%(keys)s::json) AS u(w int, d date, f timestamptz, l timestamptz)
 CROSS JOIN (SELECT max_shift_hours AS h FROM sites WHERE id = %(site)s) AS s
 CROSS JOIN LATERAL (SELECT array_agg(e.occurred_at) AS ats, array_agg(e.kind) AS kinds FROM entry_exit_events e
-                    WHERE e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date IN (u.d - 1, u.d)
+                    WHERE e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date >= u.d - 1 AND e.work_date <= u.d
                     AND e.occurred_at >= u.f - make_interval(hours => s.h) AND e.occurred_at <= u.f) AS win
 CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM entry_exit_events e WHERE e.worker_id = u.w AND e.site_id = %(site)s
                     AND e.work_date = u.d + 1 AND e.occurred_at <= u.l + make_interval(hours => s.h))) AS nxt(found)
