@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import histories
+from portal import clock, histories
 from portal.errors import DomainError
 from portal.ids import validate_ccus_id
 from portal.models import Affiliation, Site, SiteManagerAssignment, SiteWorkerRegistration, Trade, Worker, WorkHistory
@@ -36,7 +35,6 @@ from portal.models.corrections import (
 from portal.models.structure import POSITIONS
 from portal.scoping import ALL, ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, using_scope
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,8 +65,7 @@ def actor_of(user) -> Actor:
     return Actor(kind, user.id, name, employer_id=user.employer_id, worker_id=user.worker_id)
 
 
-def today_in_tokyo() -> datetime.date:
-    return datetime.datetime.now(TOKYO).date()
+today_in_tokyo = clock.tokyo_today  # the one Tokyo today (portal.clock): moves with clock.now() in tests
 
 
 # The last day of the month after the work day: entry and approval both close then, and so does the day's
@@ -493,8 +490,7 @@ def waiting(session: Session, *, today: datetime.date | None = None, site_id: in
     rows = session.execute(stmt).scalars().all()
     by_site: dict = {}
     for c in rows:
-        at = c.requested_at if c.requested_at.tzinfo else c.requested_at.replace(tzinfo=datetime.timezone.utc)
-        waited = (today - at.astimezone(TOKYO).date()).days  # SQLite returns naive UTC
+        waited = (today - clock.tokyo_date(c.requested_at)).days
         entry = by_site.setdefault(c.site_id, [str(c.site), 0, 0, deadline(c.work_date)])
         entry[1] += 1
         entry[2] = max(entry[2], waited)

@@ -53,13 +53,12 @@ import datetime
 import weakref
 from collections import defaultdict
 from typing import Callable, Iterable, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal import shifts
-from portal.clock import tokyo_date, tokyo_today
+from portal.clock import TOKYO, tokyo_date, tokyo_today
 from portal.models import (
     Affiliation,
     EntryExitEvent,
@@ -72,7 +71,6 @@ from portal.models import (
     WorkHistoryChange,
 )
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 UTC = datetime.timezone.utc
 MARK_ORDER = ["IC", "顔", "電話", "QR", "API", "直接"]  # calendar marks; unknown marks follow, by code point
 DEADLINE_PASSED = "deadline_passed"  # not counted: received after the day's correction deadline (補正期限経過)

@@ -15,16 +15,15 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import clock, corrections, histories, shifts
+from portal.clock import TOKYO
 from portal.histories import Tap
 from portal.models import Device, EntryExitEvent, Site, SiteWorkerRegistration, WorkHistory
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 WORKING_WEEKDAYS = frozenset(range(6))  # Monday (0) … Saturday (5)
 CUTOFF_HOUR = 10
 LOOKBACK_DAYS = 7
