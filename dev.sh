@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # ccus-portal developer entry point. Every command installs what it needs first (idempotent):
 #   ./dev.sh run            start the portal with demo data on SQLite: http://127.0.0.1:8080
-#   ./dev.sh test [args]    run the whole test suite (SQLite)
-#   ./dev.sh test-postgres  run the database tests again on PostgreSQL (a local server; started if none answers)
+#   ./dev.sh test           run the whole test suite: SQLite and PostgreSQL side by side (a local PostgreSQL server;
+#                           started if none answers)
+#   ./dev.sh test ARGS      pytest ARGS on SQLite only (one file, one test: -k …)
+#   ./dev.sh test-postgres  the database tests on PostgreSQL only
 #   ./dev.sh bench          run the benchmarks (bench/), results written to bench/results/
 #   ./dev.sh setup          only install
 #   ./dev.sh test-latest    the whole suite (SQLite and PostgreSQL) against the newest versions pyproject allows
@@ -76,7 +78,7 @@ test_latest() {
   ensure_postgres
   ensure_test_database
   CCUS_UNLOCKED=1 "$VENV/bin/pytest" -p no:cacheprovider "$@"
-  CCUS_UNLOCKED=1 CCUS_TEST_DATABASE_URL=${CCUS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/ccus_test} \
+  CCUS_UNLOCKED=1 CCUS_TEST_DATABASE_URL=$POSTGRES_URL \
     "$VENV/bin/pytest" -p no:cacheprovider -m "not browser" "$@"
 }
 
@@ -108,6 +110,31 @@ ensure_test_database() {
     || psql -h 127.0.0.1 -U postgres -c "create database ccus_test"
 }
 
+# The two passes of the whole suite run side by side: each pytest process keeps one core busy at most (much of
+# the suite waits on subprocesses, browsers and servers), so on two cores both take about as long as one alone.
+# Each has its own temporary folder; their output is interleaved line by line with a [sqlite] or [postgres]
+# prefix, and each ends with its own summary.
+POSTGRES_URL=${CCUS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/ccus_test}
+test_both() {
+  setup
+  ensure_redis
+  ensure_postgres
+  ensure_test_database
+  local tmp
+  tmp=$(mktemp -d /tmp/ccus-test.XXXXXX)
+  ( set -o pipefail; env -u CCUS_TEST_DATABASE_URL "$VENV/bin/pytest" -p no:cacheprovider --basetemp "$tmp/sqlite" 2>&1 | sed -u 's/^/[sqlite] /' ) &
+  local sqlite=$!
+  ( set -o pipefail; CCUS_TEST_DATABASE_URL=$POSTGRES_URL "$VENV/bin/pytest" -p no:cacheprovider -m "not browser" \
+      --basetemp "$tmp/postgres" 2>&1 | sed -u 's/^/[postgres] /' ) &
+  local postgres=$!
+  local rc_sqlite=0 rc_postgres=0
+  wait "$sqlite" || rc_sqlite=$?
+  wait "$postgres" || rc_postgres=$?
+  rm -rf "$tmp"
+  echo "whole suite: SQLite pass exit $rc_sqlite, PostgreSQL pass exit $rc_postgres"
+  [ "$rc_sqlite" = 0 ] && [ "$rc_postgres" = 0 ]
+}
+
 cmd=${1:-help}; shift || true
 case "$cmd" in
   setup) setup ;;
@@ -115,6 +142,7 @@ case "$cmd" in
     setup
     exec "$VENV/bin/ccus" run "$@" ;;
   test)
+    if [ $# -eq 0 ]; then test_both; exit; fi
     setup
     ensure_redis
     exec "$VENV/bin/pytest" "$@" ;;
@@ -123,8 +151,7 @@ case "$cmd" in
     ensure_redis
     ensure_postgres
     ensure_test_database
-    CCUS_TEST_DATABASE_URL=${CCUS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/ccus_test} \
-      exec "$VENV/bin/pytest" -m "not browser" "$@" ;;
+    CCUS_TEST_DATABASE_URL=$POSTGRES_URL exec "$VENV/bin/pytest" -m "not browser" "$@" ;;
   bench)
     setup
     ensure_postgres

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
@@ -197,3 +198,10 @@ def client_for(demo_app):
         return client, entry
 
     return make
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now: servers a test starts never meet another run's."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

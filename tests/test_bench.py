@@ -3,13 +3,14 @@ needs its server: it runs in the PostgreSQL pass of the suite) writes a report w
 Speed is not asserted here (bench/results/ holds the measurements)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from portal.testing import PG_URL
+from portal.testing import PG_URL, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.skipif(not (PG_URL or "").startswith("postgresql"), reason="the benchmark runs on PostgreSQL")
 def test_a_small_benchmark_run_writes_a_correct_report(tmp_path):
     admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    done = subprocess.run([sys.executable, "-m", "bench", "--admin-url", admin, "--database", "ccus_bench_test",
+    done = subprocess.run([sys.executable, "-m", "bench", "--admin-url", admin, "--database", f"ccus_bench_test_{os.getpid()}",
                            "--events", "4000", "--batch", "200", "--workers", "120", "--clients", "2", "--rate", "20",
-                           "--port", "8791", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                           "--port", str(free_port()), "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     [report] = list(tmp_path.glob("ingest-*.md"))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from portal.testing import free_port
 
 CCUS = str(Path(sys.executable).with_name("ccus"))
 
@@ -75,12 +76,6 @@ def test_import_codes_upserts_and_rejects_bad_rows(tmp_path, database):
         rows = c.execute(text("select major_code, minor_code, minor_name from trades where major_code = '99'")).all()
     engine.dispose()
     assert rows == [("99", "01", "試験小分類")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.skipif(bool(os.environ.get("CCUS_TEST_DATABASE_URL")), reason="the first-start demo is the SQLite path")

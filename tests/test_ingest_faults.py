@@ -21,6 +21,7 @@ from portal import histories
 from portal.db import db
 from portal.models import EntryExitEvent
 from portal.scoping import ALL, using_scope
+from portal.testing import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,12 +114,6 @@ SERVER = textwrap.dedent("""
     app = make_app(os.environ["CCUS_TEST_URL"], Path(os.environ["CCUS_TEST_INSTANCE"]))
     app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True, use_reloader=False)
 """)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start_server(app, tmp_path, port: int):
