@@ -15,8 +15,12 @@ of the events just stored. What decided the speed (issue 4, measured on this mac
   committed while the batch was validated is not overwritten);
 - closed days (their correction deadline passed): a late tap is stored; the upsert leaves a stored closed row
   alone and makes a missing one not counted (deadline_passed), set-based like the others;
-- rows sorted by worker and time, and an advisory lock per (worker, day) taken in that order: concurrent batches
-  for the same worker and day queue instead of deadlocking or overwriting each other.
+- rows sorted by worker and time, and an advisory lock per (worker, day) taken in key order, by the events
+  insert itself: concurrent batches for the same worker and day queue instead of deadlocking or overwriting each
+  other;
+- plans that hold without statistics (a fresh database, a new installation's first day): every probe per key
+  bounds all columns of its index (one calendar day, not a range; the stored row by its primary key), so no plan
+  can walk the site's rows for each key (bench/results/README.md, session 4).
 A day the merge cannot express is recomputed from its events (portal.histories.recompute): a day whose new taps
 continue a shift of the day before (portal.shifts, read from the stored taps of the site's 最長勤務時間 before the
 first new tap), a day whose next day has taps within that time after the last new tap (they may move), and a day
