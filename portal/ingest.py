@@ -148,8 +148,7 @@ class Batch:
         own = device_types.get(device.device_type)
         self.default_mark = own.mark if own else device.device_type
         st = Site.__table__
-        self.site_code, self.roster_version = session.execute(select(st.c.site_id, st.c.roster_version).where(
-            st.c.id == device.site_id)).one()
+        self.site_code = session.execute(select(st.c.site_id).where(st.c.id == device.site_id)).scalar_one()
         self._other_sites: dict[str, bool] = {}
 
     def site_of(self, value: Any) -> int:
@@ -310,7 +309,7 @@ def _ingest_once(session, device, events, plugins, credential_keys, types, limit
             seen.add(v.event_id)
             valid.append(v)
         batch.resolve_credentials(valid, plugins, credential_keys)
-        stored = store(session, device, valid, batch.now, batch.roster_version)
+        stored = store(session, device, valid, batch.now)
         for v in valid:
             if v.index not in stored:
                 results[v.index]["result"] = "duplicate"
@@ -325,8 +324,7 @@ def _retryable(error: Exception) -> bool:
     return code in ("40P01", "40001")  # deadlock detected, serialization failure
 
 
-def store(session: Session, device: Device, valid: list[Valid], now: datetime.datetime,
-          roster_version: int) -> dict[int, int]:
+def store(session: Session, device: Device, valid: list[Valid], now: datetime.datetime) -> dict[int, int]:
     """Store the new events and update the histories they touch; returns {batch index: event pk} of the events
     stored now (the others were replays). Fills each event's ``worker_id`` (pk) from its 14-digit ID."""
     if not valid:
@@ -335,7 +333,7 @@ def store(session: Session, device: Device, valid: list[Valid], now: datetime.da
     if session.get_bind().dialect.name == "postgresql":
         from portal import ingest_pg
 
-        return ingest_pg.store(session, device, valid, now, roster_version)
+        return ingest_pg.store(session, device, valid, now)
     return _store_simple(session, device, valid, now)
 
 

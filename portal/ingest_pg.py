@@ -15,8 +15,12 @@ of the events just stored. What decided the speed (issue 4, measured on this mac
   committed while the batch was validated is not overwritten);
 - closed days (their correction deadline passed): a late tap is stored; the upsert leaves a stored closed row
   alone and makes a missing one not counted (deadline_passed), set-based like the others;
-- rows sorted by worker and time, and an advisory lock per (worker, day) taken in that order: concurrent batches
-  for the same worker and day queue instead of deadlocking or overwriting each other.
+- rows sorted by worker and time, and an advisory lock per (worker, day) taken in key order, by the events
+  insert itself: concurrent batches for the same worker and day queue instead of deadlocking or overwriting each
+  other;
+- plans that hold without statistics (a fresh database, a new installation's first day): every probe per key
+  bounds all columns of its index (one calendar day, not a range; the stored row by its primary key), so no plan
+  can walk the site's rows for each key (bench/results/README.md, session 4).
 A day the merge cannot express is recomputed from its events (portal.histories.recompute): a day whose new taps
 continue a shift of the day before (portal.shifts, read from the stored taps of the site's 最長勤務時間 before the
 first new tap), a day whose next day has taps within that time after the last new tap (they may move), and a day
@@ -36,18 +40,28 @@ from portal import histories, shifts
 from portal.histories import MARK_ORDER, Tap
 
 # The batch travels as one JSON parameter (json_to_recordset): psycopg dumps binary arrays element by element
-# in Python, which cost more than the statement itself; json.dumps of the rows is one C call.
+# in Python, which cost more than the statement itself; json.dumps of the rows is one C call. The same statement
+# takes the (worker, day) locks of the new events' calendar days and the days around them, in key order (a
+# round trip less; the key is day_keys'), before the shift windows are read by the next statement.
 INSERT_EVENTS = """
-INSERT INTO entry_exit_events (device_id, device_event_id, site_id, worker_id, worker_code, credential_hash, kind,
-                               occurred_at, work_date, method, extras, received_at)
-SELECT %(device)s, u.e, %(site)s, (SELECT w.id FROM workers w WHERE w.worker_id = u.c), u.c, u.h, u.k, u.a, u.d,
-       u.m, u.x, %(now)s
-FROM ROWS FROM (json_to_recordset(%(rows)s::json)
-                AS (e text, c text, h text, k text, a timestamptz, d date, m text, x json)) WITH ORDINALITY
-     AS u(e, c, h, k, a, d, m, x, ord)
-ORDER BY u.ord
-ON CONFLICT (device_id, device_event_id) DO NOTHING
-RETURNING device_event_id, id, worker_id
+WITH ins AS (
+  INSERT INTO entry_exit_events (device_id, device_event_id, site_id, worker_id, worker_code, credential_hash, kind,
+                                 occurred_at, work_date, method, extras, received_at)
+  SELECT %(device)s, u.e, %(site)s, (SELECT w.id FROM workers w WHERE w.worker_id = u.c), u.c, u.h, u.k, u.a, u.d,
+         u.m, u.x, %(now)s
+  FROM ROWS FROM (json_to_recordset(%(rows)s::json)
+                  AS (e text, c text, h text, k text, a timestamptz, d date, m text, x json)) WITH ORDINALITY
+       AS u(e, c, h, k, a, d, m, x, ord)
+  ORDER BY u.ord
+  ON CONFLICT (device_id, device_event_id) DO NOTHING
+  RETURNING device_event_id, id, worker_id, work_date
+), locked AS (
+  SELECT count(*) AS n FROM (
+    SELECT pg_advisory_xact_lock(k) FROM (
+      SELECT DISTINCT (i.worker_id::bigint << 20) | (i.work_date - DATE '0001-01-01' + 1 + g.n) AS k
+      FROM ins i CROSS JOIN generate_series(-1, 1) AS g(n) WHERE i.worker_id IS NOT NULL ORDER BY k) AS keys) AS l
+)
+SELECT ins.device_event_id, ins.id, ins.worker_id FROM ins CROSS JOIN locked
 """
 
 LOCK_DAYS = """
@@ -57,33 +71,40 @@ SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(%(keys)s::bigint[]) A
 # Per (worker, calendar day) of the new taps, with f / l its first / last new tap: the stored taps of the site's
 # max_shift_hours up to f (portal.shifts decides from them whether f continues a shift of the day before), and
 # whether the next day has a tap within max_shift_hours after l (the new taps may move it). The window is the
-# site's own setting, read in the same statement; the rule itself is applied in Python (portal.shifts).
-# Probes per key (LATERAL), whatever the statistics say: a new site's events table looks tiny to the planner,
-# which then hashes every event of the site for each batch (about 90 ms at 200,000 events).
+# site's own setting, read in the same statement with the roster version (under the locks); the rule itself is
+# applied in Python (portal.shifts). Every probe is per key (LATERAL) and names one calendar day, so that both
+# events indexes, (worker, site, day) and (site, day, worker), answer it with all three columns as bounds
+# whatever the statistics say: a range of days let a fresh database's planner pick (site, day, worker) and scan
+# every event of the site's two days for each key (55–80 ms a batch instead of 2).
 SHIFT_WINDOWS = """
-SELECT u.w, u.d, s.h, win.ats, win.kinds, nxt.found
+SELECT u.w, u.d, s.h, s.v, win.ats, win.kinds, nxt.found
 FROM json_to_recordset(%(keys)s::json) AS u(w int, d date, f timestamptz, l timestamptz)
-CROSS JOIN (SELECT max_shift_hours AS h FROM sites WHERE id = %(site)s) AS s
-CROSS JOIN LATERAL (SELECT array_agg(e.occurred_at) AS ats, array_agg(e.kind) AS kinds FROM entry_exit_events e
-                    WHERE e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date >= u.d - 1 AND e.work_date <= u.d
-                    AND e.occurred_at >= u.f - make_interval(hours => s.h) AND e.occurred_at <= u.f) AS win
+CROSS JOIN (SELECT max_shift_hours AS h, roster_version AS v FROM sites WHERE id = %(site)s) AS s
+CROSS JOIN LATERAL (SELECT array_agg(t.at) AS ats, array_agg(t.kind) AS kinds FROM (
+    SELECT e.occurred_at AS at, e.kind FROM entry_exit_events e
+    WHERE e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date = u.d - 1
+    AND e.occurred_at >= u.f - make_interval(hours => s.h)
+    UNION ALL
+    SELECT e.occurred_at, e.kind FROM entry_exit_events e
+    WHERE e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date = u.d
+    AND e.occurred_at >= u.f - make_interval(hours => s.h) AND e.occurred_at <= u.f) AS t) AS win
 CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM entry_exit_events e WHERE e.worker_id = u.w AND e.site_id = %(site)s
                     AND e.work_date = u.d + 1 AND e.occurred_at <= u.l + make_interval(hours => s.h))) AS nxt(found)
 """
 
-# The rows of a batch, merged into the stored ones, and the trail of what actually changed, in one statement: the
-# CTE "o" reads the stored rows as they were before the upsert (every part of a statement sees one snapshot; the
-# (worker, day) locks keep others out). A closed day's row (its correction deadline passed: the batch marks it
-# deadline_passed) is left alone unless it is itself a deadline_passed row (see portal.histories).
+# The rows of a batch, merged into the stored ones, and the trail of what actually changed, in one statement. The
+# stored row as it was comes back with the new one: a subquery in RETURNING reads the statement's snapshot, taken
+# before the upsert (the (worker, day) locks keep others out), and finds the row by its primary key, one probe that
+# no plan can turn into a scan (a join on the day key let a fresh database's planner hash every history of the
+# site, or walk the site's day in (site, day), for each batch: 40–90 ms instead of 5). A closed day's row (its
+# correction deadline passed: the batch marks it deadline_passed) is left alone unless it is itself a
+# deadline_passed row (see portal.histories).
 UPSERT_HISTORIES = """
 WITH u AS (
   SELECT * FROM json_to_recordset(%(rows)s::json) AS u(worker_id int, work_date date, employer_id int, trade_id int,
      position text, work_content text, hazardous_work bool, qualifications json, methods text,
      first_entry_at timestamptz, last_exit_at timestamptz, counted bool, not_counted_reason text,
      valid_for_evaluation bool, invalid_reason text)
-), o AS (
-  SELECT h.* FROM work_histories h JOIN u ON h.worker_id = u.worker_id AND h.work_date = u.work_date
-  WHERE h.site_id = %(site)s
 ), n AS (
   INSERT INTO work_histories AS h (worker_id, site_id, work_date, employer_id, trade_id, position, work_content,
       hazardous_work, qualifications, methods, first_entry_at, last_exit_at, counted, not_counted_reason,
@@ -105,34 +126,32 @@ WITH u AS (
                 FROM (SELECT DISTINCT unnest(string_to_array(h.methods, ',') || string_to_array(EXCLUDED.methods, ',')) AS m) AS x
                 WHERE m <> ''), '') END
   WHERE EXCLUDED.not_counted_reason IS DISTINCT FROM 'deadline_passed' OR h.not_counted_reason = 'deadline_passed'
-  RETURNING h.*
+  RETURNING h.*, (SELECT o FROM work_histories o WHERE o.id = h.id) AS o
 )
 INSERT INTO work_history_changes (worker_id, site_id, work_date, employer_id, action, before, after, cause, actor, at)
-SELECT n.worker_id, n.site_id, n.work_date, n.employer_id, CASE WHEN o.id IS NULL THEN 'added' ELSE 'changed' END,
-       d.before, CASE WHEN o.id IS NULL THEN json_build_object('methods', n.methods,
+SELECT n.worker_id, n.site_id, n.work_date, n.employer_id, CASE WHEN (n.o).id IS NULL THEN 'added' ELSE 'changed' END,
+       d.before, CASE WHEN (n.o).id IS NULL THEN json_build_object('methods', n.methods,
          'first_entry_at', n.first_entry_at, 'last_exit_at', n.last_exit_at) ELSE d.after END, 'tap', %(actor)s, %(now)s
-FROM n LEFT JOIN o ON o.id = n.id
+FROM n
 LEFT JOIN LATERAL (
   SELECT json_object_agg(f.k, f.b) AS before, json_object_agg(f.k, f.a) AS after
-  FROM (VALUES ('employer_id', to_jsonb(o.employer_id), to_jsonb(n.employer_id)),
-               ('trade_id', to_jsonb(o.trade_id), to_jsonb(n.trade_id)),
-               ('position', to_jsonb(o.position), to_jsonb(n.position)),
-               ('work_content', to_jsonb(o.work_content), to_jsonb(n.work_content)),
-               ('hazardous_work', to_jsonb(o.hazardous_work), to_jsonb(n.hazardous_work)),
-               ('qualifications', to_jsonb(o.qualifications), to_jsonb(n.qualifications)),
-               ('methods', to_jsonb(o.methods), to_jsonb(n.methods)),
-               ('first_entry_at', to_jsonb(o.first_entry_at), to_jsonb(n.first_entry_at)),
-               ('last_exit_at', to_jsonb(o.last_exit_at), to_jsonb(n.last_exit_at)),
-               ('counted', to_jsonb(o.counted), to_jsonb(n.counted)),
-               ('not_counted_reason', to_jsonb(o.not_counted_reason), to_jsonb(n.not_counted_reason)),
-               ('valid_for_evaluation', to_jsonb(o.valid_for_evaluation), to_jsonb(n.valid_for_evaluation)),
-               ('invalid_reason', to_jsonb(o.invalid_reason), to_jsonb(n.invalid_reason))) AS f(k, b, a)
-  WHERE o.id IS NOT NULL AND f.b IS DISTINCT FROM f.a
+  FROM (VALUES ('employer_id', to_jsonb((n.o).employer_id), to_jsonb(n.employer_id)),
+               ('trade_id', to_jsonb((n.o).trade_id), to_jsonb(n.trade_id)),
+               ('position', to_jsonb((n.o).position), to_jsonb(n.position)),
+               ('work_content', to_jsonb((n.o).work_content), to_jsonb(n.work_content)),
+               ('hazardous_work', to_jsonb((n.o).hazardous_work), to_jsonb(n.hazardous_work)),
+               ('qualifications', to_jsonb((n.o).qualifications), to_jsonb(n.qualifications)),
+               ('methods', to_jsonb((n.o).methods), to_jsonb(n.methods)),
+               ('first_entry_at', to_jsonb((n.o).first_entry_at), to_jsonb(n.first_entry_at)),
+               ('last_exit_at', to_jsonb((n.o).last_exit_at), to_jsonb(n.last_exit_at)),
+               ('counted', to_jsonb((n.o).counted), to_jsonb(n.counted)),
+               ('not_counted_reason', to_jsonb((n.o).not_counted_reason), to_jsonb(n.not_counted_reason)),
+               ('valid_for_evaluation', to_jsonb((n.o).valid_for_evaluation), to_jsonb(n.valid_for_evaluation)),
+               ('invalid_reason', to_jsonb((n.o).invalid_reason), to_jsonb(n.invalid_reason))) AS f(k, b, a)
+  WHERE (n.o).id IS NOT NULL AND f.b IS DISTINCT FROM f.a
 ) AS d ON TRUE
-WHERE o.id IS NULL OR d.before IS NOT NULL
+WHERE (n.o).id IS NULL OR d.before IS NOT NULL
 """
-
-ROSTER_VERSION = "SELECT roster_version FROM sites WHERE id = %(site)s"
 
 class Statement:
     """A statement with named placeholders, run with positional parameters and prepared on the server (psycopg
@@ -146,8 +165,8 @@ class Statement:
         return cur.execute(self.sql, [params[n] for n in self.names], prepare=True)
 
 
-INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES, ROSTER_VERSION = (
-    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES, ROSTER_VERSION))
+INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES = (
+    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES))
 
 
 DAY_BITS = 20  # a day's ordinal (about 740,000 now) fits in 20 bits
@@ -155,7 +174,7 @@ DAY_BITS = 20  # a day's ordinal (about 740,000 now) fits in 20 bits
 
 def day_keys(days) -> str:
     """(worker pk, day) pairs as one bigint each (worker << 20 | day's ordinal), in a PostgreSQL array literal: the
-    server parses it in C. Only lock ids: no statement takes them apart."""
+    server parses it in C. Only lock ids: no statement takes them apart (INSERT_EVENTS computes the same ids)."""
     return "{" + ",".join(str((w << DAY_BITS) | d.toordinal()) for w, d in days) + "}"
 
 
@@ -170,7 +189,7 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def store(session: Session, device, valid: list, now: datetime.datetime, roster_version: int) -> dict[int, int]:
+def store(session: Session, device, valid: list, now: datetime.datetime) -> dict[int, int]:
     """Store the batch (sorted by worker and time) and fold it into histories; {batch index: event pk} of new ones.
     Worker pks are resolved in the insert itself (the 14-digit ID sent, or the one a plugin resolved)."""
     cur = session.connection().connection.driver_connection.cursor()
@@ -185,29 +204,26 @@ def store(session: Session, device, valid: list, now: datetime.datetime, roster_
         stored[v.index] = pk
     new = [v for v in valid if v.index in stored and v.worker_id is not None]
     if new:
-        fold(session, cur, device, new, now, roster_version)
+        fold(session, cur, device, new, now)
     return stored
 
 
-def fold(session: Session, cur, device, new: list, now: datetime.datetime, roster_version: int) -> None:
+def fold(session: Session, cur, device, new: list, now: datetime.datetime) -> None:
     site_id = device.site_id
     one = datetime.timedelta(days=1)
     taps: dict = defaultdict(list)  # (worker, calendar day) → taps
     for v in new:
         taps[(v.worker_id, v.work_date)].append(Tap(v.occurred_at, v.kind, v.method))
-    keys = sorted(taps)
-    LOCK_DAYS.run(cur, {"keys": day_keys(sorted({(w, d + n * one) for w, d in keys for n in (-1, 0, 1)}))})
-    full = shift_neighbours(cur, site_id, taps)
+    keys = sorted(taps)  # their (worker, day) locks, and those of the days around them, came with the insert
+    full, current_version = shift_neighbours(cur, site_id, taps)
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
     simple = [k for k in keys if k not in full]
     today = histories.tokyo_date(now)
     if simple:
-        # read again under the locks: a roster change that committed while the batch was validated (and took these
-        # locks for its own recompute) has raised the version since the batch began
-        ROSTER_VERSION.run(cur, {"site": site_id})
-        roster_version = cur.fetchone()[0]
-        ctx = histories.site_roster(session, site_id, roster_version, {w for w, _d in simple})
+        # the version read again under the locks (with the shift windows): a roster change that committed while the
+        # batch was validated (and took these locks for its own recompute) has raised it since the batch began
+        ctx = histories.site_roster(session, site_id, current_version, {w for w, _d in simple})
         rows = []
         for w, d in simple:
             if histories.is_closed(d, today):  # a late tap: kept out of a stored closed day (the upsert's WHERE)
@@ -226,20 +242,21 @@ def fold(session: Session, cur, device, new: list, now: datetime.datetime, roste
                             cause=tap_cause(device), today=today)
 
 
-def shift_neighbours(cur, site_id: int, taps: dict) -> set:
+def shift_neighbours(cur, site_id: int, taps: dict) -> tuple[set, int]:
     """The (worker, day) keys the merge cannot express, of these new taps by (worker, calendar day): a day whose
     first new tap belongs to the day before (both are derived again), a day whose next day has taps the new ones
-    may move (both again). Under the locks of the days around ``taps``."""
+    may move (both again); and the site's roster version. Under the locks of the days around ``taps``."""
     one = datetime.timedelta(days=1)
     SHIFT_WINDOWS.run(cur, {"site": site_id, "keys": json.dumps([
         {"w": w, "d": d.isoformat(), "f": min(t.at for t in ts).isoformat(), "l": max(t.at for t in ts).isoformat()}
         for (w, d), ts in sorted(taps.items())])})
     full: set = set()
-    for w, day, hours, ats, kinds, later in cur.fetchall():
+    version = None
+    for w, day, hours, version, ats, kinds, later in cur.fetchall():
         window = [Tap(at, kind, "") for at, kind in zip(ats or (), kinds or ())]
         found = shifts.assign_days(window, shifts.ShiftRule.of_site(hours))
         if not found or found[-1][0] != day:  # the first new tap continues a shift of the day before
             full |= {(w, day - one), (w, day)}
         if later:
             full |= {(w, day), (w, day + one)}
-    return full
+    return full, version

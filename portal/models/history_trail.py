@@ -27,8 +27,8 @@ ACTIONS = {"added": "作成", "changed": "変更", "removed": "削除"}
 
 class WorkHistoryChange(Model):
     __tablename__ = "work_history_changes"
-    __table_args__ = (Index("ix_history_changes_worker_day", "worker_id", "work_date"),
-                      Index("ix_history_changes_site_day", "site_id", "work_date"))
+    # read per worker and days only (portal.work_calendar): one index, every tap's trail row pays for it
+    __table_args__ = (Index("ix_history_changes_worker_day", "worker_id", "work_date"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker_id: Mapped[int] = mapped_column(Integer, nullable=False)
     site_id: Mapped[Optional[int]] = mapped_column(Integer)
