@@ -78,9 +78,11 @@ class PortalInterface(SQLAInterface):
 
     # what lists and detail pages print: labels, ○/―, Tokyo time (portal.display), never a raw value
     def get_values(self, lst, list_columns):
-        model = self.obj.__name__
-        for row in super().get_values(lst, list_columns):
-            yield {c: shown(model, c, v) for c, v in row.items()}
+        from portal.offers import row_buttons
+
+        model, items = self.obj.__name__, list(lst)
+        for item, row in zip(items, super().get_values(items, list_columns)):
+            yield {**{c: shown(model, c, v) for c, v in row.items()}, **row_buttons(item)}
 
     def get_values_item(self, item, show_columns):
         model = self.obj.__name__
