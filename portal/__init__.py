@@ -51,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
         from portal import offers
 
         offers.install(appbuilder)  # the menu offers what the principal's scope can use (after plugins' views)
+        from portal import display
+
+        display.install(app)  # |tokyo, |shown, |device_type_label for hand-written templates
         appbuilder.post_init()
 
     errors.install(app)  # DomainError, HTTP errors and an unreachable database: a code and a Japanese message

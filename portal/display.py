@@ -34,3 +34,13 @@ def shown(model: str | None, column: str, value):
     if type(value).__str__ is object.__str__:
         return ""  # a row without a name of its own: never "<… object at 0x…>"
     return str(value)  # a related row: its own __str__ (its name)
+
+
+def install(app) -> None:
+    """Jinja filters for hand-written templates: ``|tokyo`` (a moment), ``|shown`` (any value),
+    ``|device_type_label`` (a device type's code)."""
+    from portal.glossary import device_type_label
+
+    app.jinja_env.filters["tokyo"] = tokyo_text
+    app.jinja_env.filters["shown"] = lambda value, column="": shown(None, column, value)
+    app.jinja_env.filters["device_type_label"] = device_type_label

@@ -88,16 +88,27 @@ def _enumerations() -> dict:
         "AuditLog.action": ACTION_LABELS, "ReportJob.status": STATUS_LABELS, "level": LEVELS,
         "WorkerTrade.position": {1: "1（主たる職種）", 2: "2", 3: "3", 4: "4"},
         "AuditLog.object_type": _Joined(WHAT_LABELS),  # "EntryExitEvent,Worker": what a request read
+        "AuditLog.object_id": _Joined(WHAT_LABELS, part=":"),  # "Worker:60": the row read
     }
 
 
 class _Joined(dict):
-    """Labels of a comma-joined list of codes."""
+    """Labels of a comma-joined list of codes; with ``part``, of the code before it ("Worker:60")."""
+
+    def __init__(self, labels: dict, part: str | None = None):
+        super().__init__(labels)
+        self.part = part
 
     def get(self, value, default=None):
         if not isinstance(value, str):
             return default
-        return "、".join(dict.get(self, part, part) for part in value.split(","))
+        if self.part:
+            return ", ".join(self._one(v) for v in value.split(","))
+        return "、".join(dict.get(self, v, v) for v in value.split(","))
+
+    def _one(self, value: str) -> str:
+        code, sep, rest = value.partition(self.part)
+        return f"{dict.get(self, code, code)}{sep}{rest}"
 
 
 _VALUES: dict | None = None

@@ -22,6 +22,7 @@ def test_values_read_as_labels_marks_and_tokyo_time(app):
         assert shown("WorkerTrade", "position", 1) == "1（主たる職種）"
         assert shown("Site", "position", 1) == 1  # the same column name elsewhere is no enumeration
         assert shown("AuditLog", "object_type", "EntryExitEvent,Worker") == "入退場記録、技能者情報"
+        assert shown("AuditLog", "object_id", "Worker:60") == "技能者情報:60"
         at = datetime.datetime(2026, 11, 30, 23, 59, 30, 123456, tzinfo=UTC)
         assert shown("Device", "last_seen_at", at) == "2026/12/01 08:59 JST"  # the next day in Tokyo
         assert shown("Device", "last_seen_at", at.replace(tzinfo=None)) == "2026/12/01 08:59 JST"  # SQLite: UTC
