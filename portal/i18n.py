@@ -104,6 +104,7 @@ FAB_JAPANESE = {
     "User(s) exists in the group, cannot delete": "グループにユーザーがいるため削除できません",
     "User(s) exists in the role, cannot delete": "ロールにユーザーがいるため削除できません",
     "Cancel": "キャンセル", "OK": "OK", "User confirmation needed": "確認してください",
+    "The user's password for authentication": "ログインに使うパスワード",
 }
 
 

@@ -74,3 +74,20 @@ def test_the_correction_form_offers_the_workers_sites_and_warns(client_for):
     page = client.get("/corrections/new").get_data(as_text=True)
     assert 'id="site_pick"' in page and "★ " in page  # recent sites first, marked
     assert "data-warning=" in page and 'id="site-warning"' in page
+
+
+def test_on_the_first_of_a_month_the_calendar_opens_on_last_month(demo_app, monkeypatch):
+    from portal import clock
+
+    entry = login_of(demo_app, "worker")
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        worker_pk = db.session.execute(select(WorkHistory.worker_id).where(
+            WorkHistory.worker.has(worker_id=entry["worker_id"]))).scalars().first()
+        last = db.session.execute(select(func.max(WorkHistory.work_date)).where(WorkHistory.worker_id == worker_pk)).scalar()
+    first_of_next = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    monkeypatch.setattr(clock, "now", lambda: datetime.datetime.combine(first_of_next, datetime.time(1, 0), clock.UTC))
+    client = demo_app.test_client()
+    login(client, entry["login"], entry["password"])
+    page = client.get("/work-calendar/").get_data(as_text=True)
+    assert f'value="{last:%Y-%m}"' in page  # the month with its days, not the empty new one
+    assert f'value="{first_of_next:%Y-%m}"' in client.get(f"/work-calendar/?ym={first_of_next:%Y-%m}").get_data(as_text=True)

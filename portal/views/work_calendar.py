@@ -53,6 +53,10 @@ def _trail_days(first: datetime.date, last: datetime.date) -> tuple[datetime.dat
     return (day, day) if day else (first, last)
 
 
+def _previous(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
 def _shift(year: int, month: int, delta: int) -> str:
     n = year * 12 + month - 1 + delta
     return f"{n // 12:04d}-{n % 12 + 1:02d}"
@@ -73,6 +77,10 @@ class WorkCalendarView(BaseView):
         workers = [] if actor.kind == "worker" else work_calendar.visible_workers(session)
         worker_id = actor.worker_id if actor.kind == "worker" else (int_arg("worker") or (workers[0].id if workers else None))
         data = work_calendar.worker_month(session, worker_id, year, month) if worker_id else None
+        if data is not None and not data.rows and not request.args.get("ym"):  # the 1st: last month, not an empty page
+            last_month = work_calendar.worker_month(session, worker_id, *_previous(year, month))
+            if last_month is not None and last_month.rows:
+                data, (year, month) = last_month, _previous(year, month)
         first, last = work_calendar.month_bounds(year, month)
         return self.render_template(
             "ccus/work_calendar.html", title="就業履歴 月別カレンダー", data=data, workers=workers,
