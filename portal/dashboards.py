@@ -30,6 +30,7 @@ class Item:
     endpoint: str  # where to fix it (a Flask endpoint)
     detail: str = ""
     args: dict = dataclasses.field(default_factory=dict)
+    to_do: bool = True  # a count above zero asks for action (False: a figure for information)
 
 
 def admin_items(session: Session, now: datetime.datetime) -> list[Item]:
@@ -55,8 +56,8 @@ def admin_items(session: Session, now: datetime.datetime) -> list[Item]:
         Item("承認待ちの施工体制（招待中）", invited, "StructureLinkView.list"),
         Item("未処理の技能者の変更申請", requests, "ChangeRequestApprovalView.list"),
         Item("本日受信した入退場記録", received_today, "EntryExitEventView.list",
-             f"最終受信: {clock.tokyo_text(last_event)}" if last_event else "まだ受信していません"),
-        Item("職種コード（コード表の取込）", trades, "CodeImportView.this_form_get"),
+             f"最終受信: {clock.tokyo_text(last_event)}" if last_event else "まだ受信していません", to_do=False),
+        Item("職種コード（コード表の取込）", trades, "CodeImportView.this_form_get", to_do=False),
     ]
 
 
