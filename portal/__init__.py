@@ -48,6 +48,12 @@ def create_app(config: dict | None = None) -> Flask:
         for csrf_exempt in app.config.get("CCUS_CSRF_EXEMPT_BLUEPRINTS", []):
             app.extensions["csrf"].exempt(csrf_exempt)
         register_routes(app.extensions["ccus_plugins"], app)
+        from portal import offers
+
+        offers.install(appbuilder)  # the menu offers what the principal's scope can use (after plugins' views)
+        from portal import display
+
+        display.install(app)  # |tokyo, |shown, |device_type_label for hand-written templates
         appbuilder.post_init()
 
     errors.install(app)  # DomainError, HTTP errors and an unreachable database: a code and a Japanese message

@@ -26,3 +26,13 @@ def tokyo_date(at: datetime.datetime) -> datetime.date:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(TOKYO).date()
+
+
+def tokyo_text(at: datetime.datetime | None, seconds: bool = False) -> str:
+    """A moment as screens show it: Tokyo time, to the minute (or second), with its zone; never microseconds.
+    A naive value is UTC, as SQLite returns it."""
+    if at is None:
+        return ""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(TOKYO).strftime("%Y/%m/%d %H:%M:%S JST" if seconds else "%Y/%m/%d %H:%M JST")

@@ -432,6 +432,8 @@ def reject(session: Session, actor: Actor, correction_id: int, *, note: str | No
            today: datetime.date | None = None) -> WorkCorrection:
     """否認. Allowed after the deadline too: it only closes a request that can no longer count (a closed day's
     stored history stays as it is)."""
+    if not (note or "").strip():  # the worker is told why (the request's 否認の理由)
+        raise DomainError("rejection_reason_required", "否認するときは理由を入力してください（申請者に表示されます）。")
     return _decide(session, actor, _pending_for_prime(session, actor, correction_id), STATUS_REJECTED, note,
                    today or today_in_tokyo())
 

@@ -43,6 +43,26 @@ HTTP_ERRORS = {
 }
 RETRY_AFTER_SECONDS = 5
 
+# What the person in front of an error page can do next (the page says it under the message).
+NEXT_STEPS = {
+    400: "入力内容やURLを確認し、前の画面に戻ってやり直してください。",
+    401: "ログイン画面からログインしてください。",
+    403: "この画面・操作は、いまのログインの役割や担当範囲では使えません。必要なときは所属事業者の事業者責任者"
+         "（現場のことは元請事業者）またはシステム管理者に依頼してください。",
+    404: "URLを確認するか、メニューから目的の画面を開き直してください。削除されたデータや、閲覧できる範囲外のデータは表示されません。",
+    405: "メニューやボタンから操作し直してください。",
+    409: "画面を開き直して最新の内容を確認してから、もう一度操作してください。",
+    413: "ファイルや入力を小さく分けて送信してください。",
+    422: "前の画面に戻り、入力内容を確認してください。",
+    429: "しばらく（1分ほど）待ってから、もう一度お試しください。",
+    500: "時間をおいてもう一度お試しください。続くときは、エラーコードと日時をシステム管理者に連絡してください。",
+    503: "しばらく待ってから、もう一度お試しください。続くときはシステム管理者に連絡してください。",
+}
+
+
+def next_step(status: int) -> str:
+    return NEXT_STEPS.get(status) or NEXT_STEPS[500 if status >= 500 else 400]
+
 
 def http_error(status: int) -> tuple[str, str]:
     return HTTP_ERRORS.get(status) or HTTP_ERRORS[500 if status >= 500 else 400]
@@ -58,7 +78,7 @@ def error_response(status: int, code: str | None = None, message: str | None = N
         response = jsonify({"code": code, "message": message})
     else:
         response = current_app.response_class(render_template_string(ERROR_PAGE, status=status, code=code,
-                                                                     message=message), mimetype="text/html")
+                                                                     message=message, next_step=next_step(status)), mimetype="text/html")
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -71,6 +91,7 @@ ERROR_PAGE = """<!doctype html>
 <title>{{ status }} - CCUS ポータル</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto; padding: 0 1em">
 <h1 style="font-size: 1.4em">{{ message }}</h1>
+<p>{{ next_step }}</p>
 <p>エラーコード: <code>{{ code }}</code>（{{ status }}）</p>
 <p><a href="/">トップページへ戻る</a></p>
 </body></html>

@@ -63,3 +63,80 @@ def labels(*columns: str) -> dict:
     when rendered; a column outside the glossary keeps its own name."""
     found = {c: LABELS.get(c.split(".")[-1]) for c in columns}
     return {c: lazy_gettext(label) if label else c for c, label in found.items()}
+
+
+# --- values -----------------------------------------------------------------------------------------------------
+# The Japanese label of every enumerated value a screen shows. A key is a column name, or "Model.column" where
+# one column name means different things in different tables. The labels live next to their models (they are
+# the domain's own dictionaries); this is where screens look them up, so a code never reaches a screen raw.
+YES, NO = "○", "―"  # booleans, as on the official forms
+
+
+def _enumerations() -> dict:
+    from portal.audit import ACTION_LABELS, WHAT_LABELS
+    from portal.models.corrections import KINDS as CORRECTION_KINDS, REASONS as CORRECTION_REASONS, REQUESTER_KINDS
+    from portal.models.events import EVENT_KINDS
+    from portal.models.histories import NOT_COUNTED_REASONS
+    from portal.models.history_trail import ACTIONS as TRAIL_ACTIONS, CAUSES
+    from portal.models.jobs import STATUS_LABELS
+    from portal.models.workers import LEVELS
+
+    return {
+        "EntryExitEvent.kind": EVENT_KINDS, "WorkCorrection.kind": CORRECTION_KINDS,
+        "WorkCorrection.reason": CORRECTION_REASONS, "requested_by_kind": REQUESTER_KINDS,
+        "not_counted_reason": NOT_COUNTED_REASONS, "cause": CAUSES, "WorkHistoryChange.action": TRAIL_ACTIONS,
+        "AuditLog.action": ACTION_LABELS, "ReportJob.status": STATUS_LABELS, "level": LEVELS,
+        "WorkerTrade.position": {1: "1（主たる職種）", 2: "2", 3: "3", 4: "4"},
+        "AuditLog.object_type": _Joined(WHAT_LABELS),  # "EntryExitEvent,Worker": what a request read
+        "AuditLog.object_id": _Joined(WHAT_LABELS, part=":"),  # "Worker:60": the row read
+    }
+
+
+class _Joined(dict):
+    """Labels of a comma-joined list of codes; with ``part``, of the code before it ("Worker:60")."""
+
+    def __init__(self, labels: dict, part: str | None = None):
+        super().__init__(labels)
+        self.part = part
+
+    def get(self, value, default=None):
+        if not isinstance(value, str):
+            return default
+        if self.part:
+            return ", ".join(self._one(v) for v in value.split(","))
+        return "、".join(dict.get(self, v, v) for v in value.split(","))
+
+    def _one(self, value: str) -> str:
+        code, sep, rest = value.partition(self.part)
+        return f"{dict.get(self, code, code)}{sep}{rest}"
+
+
+_VALUES: dict | None = None
+
+
+def value_label(model: str | None, column: str, value):
+    """The label of an enumerated ``value`` of ``model.column`` (or of ``column`` in any table); the value
+    itself when the column is not an enumeration or the value is not one of its codes."""
+    global _VALUES
+    if _VALUES is None:
+        _VALUES = _enumerations()
+    column = column.split(".")[-1]
+    for key in (f"{model}.{column}", column):
+        table = _VALUES.get(key)
+        if table is not None:
+            return table.get(value, value)
+    if column == "device_type":
+        return device_type_label(value)
+    return value
+
+
+def device_type_label(code):
+    """A device type's label as its plugin declares it (the types are known only in the running app)."""
+    from flask import current_app, has_app_context
+
+    from portal.devices import device_types
+
+    if not has_app_context() or "ccus_plugins" not in current_app.extensions:
+        return code
+    found = device_types(current_app.extensions["ccus_plugins"]).get(code)
+    return found.label if found is not None else code

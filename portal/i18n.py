@@ -89,6 +89,37 @@ def update(appbuilder, langs=("en",)) -> dict[str, list[str]]:
     return missing
 
 
+# FAB's own English msgids its Japanese catalogue (ja_JP) leaves untranslated or FAB never marked: the portal's
+# Japanese catalogue (portal/translations/ja) fills them, so a Japanese screen shows no English.
+FAB_JAPANESE = {
+    "Add": "登録", "Edit": "編集", "Show": "詳細", "Delete": "削除", "Detail": "詳細", "Select Value": "選択してください",
+    "Are you sure you want to delete this item?": "この記録を削除します。よろしいですか？（元に戻せません）",
+    "Database Error": "保存できませんでした。入力内容と権限を確認してください。",
+    "In": "次のいずれか", "Not In": "次のいずれでもない", "Not Starts with": "～から始まらない",
+    "Not Ends with": "～で終わらない", "Not Contains": "含まない", "No Relation": "関連なし",
+    "Relation as Many": "関連（複数）", "Not Relation": "関連しない", "Smaller than": "より小さい",
+    "Add Group": "グループの登録", "Edit Group": "グループの編集", "Groups": "グループ", "List Groups": "グループ一覧",
+    "Show Group": "グループの詳細", "Sign In with": "ログイン方法", "Edit User Information": "ユーザー情報の編集",
+    "User information changed": "ユーザー情報を変更しました",
+    "User(s) exists in the group, cannot delete": "グループにユーザーがいるため削除できません",
+    "User(s) exists in the role, cannot delete": "ロールにユーザーがいるため削除できません",
+    "Cancel": "キャンセル", "OK": "OK", "User confirmation needed": "確認してください",
+    "The user's password for authentication": "ログインに使うパスワード",
+}
+
+
+def update_japanese() -> None:
+    """Write portal/translations/ja from FAB_JAPANESE (its .po and compiled .mo)."""
+    catalog = Catalog(locale="ja", domain=DOMAIN, project="ccus-portal")
+    for msgid, text in sorted(FAB_JAPANESE.items()):
+        catalog.add(msgid, text)
+    path = po_path("ja")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        write_po(f, catalog, width=0, sort_output=True, omit_header=False)
+    path.with_suffix(".mo").write_bytes(compiled(read_catalogue("ja")))
+
+
 def main() -> int:
     import os
     import tempfile
@@ -108,6 +139,7 @@ def main() -> int:
         engine.dispose()
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "i18n", "CCUS_CREDENTIAL_KEY": "i18n"})
         missing = update(app.appbuilder)
+        update_japanese()
     for lang, msgids in missing.items():
         for m in msgids:
             print(f"{lang}\tuntranslated\t{m}")

@@ -388,6 +388,21 @@ def _writable(scope: Scope, obj, deleting: bool) -> bool:
     return False  # events and histories change only through portal.ingest / portal.histories
 
 
+def may_write(scope: Scope, obj, deleting: bool = False) -> bool:
+    """Would the flush guard let ``scope`` change (``deleting``: delete) ``obj`` as it stands? Screens offer an
+    edit or delete button only where this holds, so the offer and the write follow one rule."""
+    try:
+        return _writable(scope, obj, deleting)
+    except ScopeError:
+        return False
+
+
+def leads_a_site(scope: Scope) -> bool:
+    """Is the principal the prime contractor (元請) of some site, or a 現場管理者 assigned to one? The site board
+    and the device screens are theirs (and the administrator's)."""
+    return scope.is_all or bool(scope.prime_site_ids) or (scope.site_manager and bool(scope.site_ids))
+
+
 # --- plumbing -------------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager

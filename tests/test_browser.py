@@ -86,8 +86,9 @@ def test_worker_sees_only_itself(browser, live_server, demo_app):
     entry = next(e for e in demo_app.logins if e["role"] == "worker")
     page = log_in(browser, live_server, entry)
     nav = menu_text(page)
-    assert "マスタ" in nav  # 事業者 (3-1 事業者情報) is readable by workers
-    assert "作業員名簿" in nav and "/structurelinkview/list/" not in page.content()  # no structure screens
+    # the menu holds what a worker uses (portal.offers); 事業者 and 作業員名簿 stay readable, from its portal
+    assert "マスタ" not in nav and "作業員名簿" not in nav and "就業履歴カレンダー" in nav
+    assert "/structurelinkview/list/" not in page.content()  # no structure screens
     rows = list_rows(page, f"{live_server}/workerview/list/")
     assert entry["worker_id"] in rows
     assert rows.count("詳細型") + rows.count("簡略型") == 1

@@ -33,7 +33,8 @@ def test_worker_calendar_shows_marks_totals_summary_and_progress(world_app, buil
     assert "目黒 一郎" in page and "広尾 二郎" not in page  # a worker sees itself whatever it asks for
     assert '<td class="ccus-day" data-day="2">IC/直接</td>' in page
     assert '<td class="ccus-day" data-day="3">直接</td>' in page
-    assert '<td id="work-days">2</td>' in page and '<td id="history-count">2</td>' in page
+    assert '<td id="work-days" data-label="就業日数">2</td>' in page
+    assert '<td id="history-count" data-label="就業履歴数">2</td>' in page
     assert "現場登録済(計上) 2件、現場未承認(非計上) 1件、現場未登録(非計上) 0件" in page
     assert '<td id="kentaikyo">加入</td>' in page
     assert "鉄筋" in page and "2 / 645日（あと643日）" in page  # progress toward level 2

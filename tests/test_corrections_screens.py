@@ -110,7 +110,8 @@ def test_prime_sees_waiting_figures_and_approves_in_bulk(world_app, built):
 def test_reject_action_and_who_may_use_it(world_app, built):
     ids = built
     a = _file(world_app, "w1", ids["w1"])
-    r = client(world_app, "s1").post("/workcorrectionview/action_post", data={"action": "reject", "rowid": [str(a)]},
+    r = client(world_app, "s1").post("/workcorrectionview/action_post", data={"action": "reject", "rowid": [str(a)],
+                                                                             "decision_note": "出勤記録なし"},
                                      follow_redirects=True)
     assert "元請事業者のみ" in r.get_data(as_text=True) and rows(world_app)[0].status == "未承認"
     w = client(world_app, "w1")  # the worker sees its request but has no action
@@ -119,8 +120,13 @@ def test_reject_action_and_who_may_use_it(world_app, built):
     assert rows(world_app)[0].status == "未承認"
     assert client(world_app, "w2").get(f"/workcorrectionview/show/{a}").status_code == 404
     m = client(world_app, "p-genba")
-    m.post("/workcorrectionview/action_post", data={"action": "reject", "rowid": [str(a)]})
+    r = m.post("/workcorrectionview/action_post", data={"action": "reject", "rowid": [str(a)]}, follow_redirects=True)
+    assert "理由を入力" in r.get_data(as_text=True) and rows(world_app)[0].status == "未承認"  # a reason is required
+    m.post("/workcorrectionview/action_post", data={"action": "reject", "rowid": [str(a)],
+                                                   "decision_note": "この日の出勤記録が確認できません"})
     assert rows(world_app)[0].status == "否認" and rows(world_app)[0].decided_by_name == "p-genba"
+    shown = w.get(f"/workcorrectionview/show/{a}").get_data(as_text=True)
+    assert "否認の理由" in shown and "この日の出勤記録が確認できません" in shown  # the worker is told why
 
 
 @pytest.mark.parametrize("flt, expected", [("_flt_0_status=未承認", {"w1", "w2"}), ("_flt_0_work_month=1999-01", set())])

@@ -1,9 +1,12 @@
-"""Each role lands on its own first screen after login."""
+"""Each role lands on its own first screen after login: the worker at its portal, a 現場管理者 at its site board,
+employers and the administrator at their to-do list (portal.dashboards), every line linking where it is fixed."""
+import re
+
 import pytest
 
 
 @pytest.mark.parametrize("role,path", [("worker", "/worker/"), ("site_manager", "/site-board/"),
-                                       ("employer", "/workerview/list/"), ("prime", "/workerview/list/")])
+                                       ("employer", "/dashboard/"), ("prime", "/dashboard/"), ("admin", "/dashboard/")])
 def test_landing_page_by_role(client_for, role, path):
     client, _entry = client_for(role)
     r = client.get("/")
@@ -11,7 +14,25 @@ def test_landing_page_by_role(client_for, role, path):
     assert client.get(path).status_code == 200
 
 
-def test_admin_and_anonymous_keep_the_index(client_for, demo_app):
-    client, _ = client_for("admin")
-    assert client.get("/").status_code == 200
+@pytest.mark.parametrize("role,lines,board", [
+    ("admin", ["通信のない入退場デバイス", "失敗した帳票作成", "承認待ちの直接入力・事後補正", "本日受信した入退場記録"], True),
+    ("employer", ["未処理の技能者の変更申請", "職種が未登録の技能者", "保有資格が未登録の技能者", "有効期限を迎える保有資格",
+                  "健康診断", "計上されていない就業日"], False),
+    ("prime", ["職種が未登録の技能者", "計上されていない就業日"], True),
+])
+def test_each_dashboard_lists_its_to_do_with_links_that_answer(client_for, role, lines, board):
+    client, _entry = client_for(role)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    for line in lines:
+        assert line in page, (role, line)
+    assert ("現場ボードを開く" in page) == board  # only a prime (or the administrator) is offered the board
+    block = page[page.find('class="list-group ccus-dashboard"'):]
+    links = set(re.findall(r'href="(/[^"]*)"', block))
+    assert len(links) >= 2
+    for href in links:
+        assert client.get(href.replace("&amp;", "&"), follow_redirects=True).status_code == 200, (role, href)
+    assert re.search(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2} JST 現在", page)
+
+
+def test_anonymous_keeps_the_index(demo_app):
     assert demo_app.test_client().get("/").status_code == 200

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from portal import errors
 from portal.batch_json import plain_json
+from portal.display import shown
 from portal.errors import DomainError
 from portal.glossary import labels
 from portal.ids import validate_ccus_id
@@ -74,6 +75,18 @@ class PortalInterface(SQLAInterface):
 
     def delete(self, item, commit: bool = True) -> None:
         self._guard(super().delete, item, commit)
+
+    # what lists and detail pages print: labels, ○/―, Tokyo time (portal.display), never a raw value
+    def get_values(self, lst, list_columns):
+        from portal.offers import row_buttons
+
+        model, items = self.obj.__name__, list(lst)
+        for item, row in zip(items, super().get_values(items, list_columns)):
+            yield {**{c: shown(model, c, v) for c, v in row.items()}, **row_buttons(item)}
+
+    def get_values_item(self, item, show_columns):
+        model = self.obj.__name__
+        return [shown(model, c, v) for c, v in zip(show_columns, super().get_values_item(item, show_columns))]
 
 
 class PortalModelView(ModelView):

@@ -10,7 +10,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
 from sqlalchemy import select
 
-from portal import corrections
+from portal import corrections, day_notes
 from portal.db import db
 from portal.errors import DomainError
 from portal.models import Trade, WorkHistory
@@ -27,7 +27,7 @@ DECIDE = READ + "|approve|reject"
 _CorrectionBase = model_view(
     WorkCorrection, class_name="_CorrectionBase",
     list_columns=["work_date", "worker", "site_label", "employer", "kind_label", "reason_label", "position", "status",
-                  "requested_by_label", "requested_at"],
+                  "requested_by_label", "requested_at", "decision_note"],
     show_columns=["status", "kind_label", "work_date", "worker", "employer", "site_label", "trade", "position",
                   "work_content", "hazardous_work", "reason_label", "note", "requested_by_label", "requested_at",
                   "decided_by_name", "decided_at", "decision_note", "trail_text"],
@@ -36,7 +36,7 @@ _CorrectionBase = model_view(
     base_permissions=["can_list", "can_show"],
     label_columns={"site_label": "現場", "kind_label": "区分", "reason_label": "理由", "note": "理由の詳細",
                    "requested_by_label": "申請者", "requested_at": "申請日時", "decided_by_name": "承認・否認者",
-                   "decided_at": "承認・否認日時", "decision_note": "承認・否認の備考", "trail_text": "履歴（証跡）",
+                   "decided_at": "承認・否認日時", "decision_note": "否認の理由・承認の備考", "trail_text": "履歴（証跡）",
                    "work_month": "就業年月(YYYY-MM)", "kind": "区分", "reason": "理由", "status": "承認状況",
                    "employer": "所属事業者"},
     list_template="ccus/corrections_list.html",
@@ -55,8 +55,12 @@ class WorkCorrectionView(_CorrectionBase):
     def _decide(self, items, approve_them: bool):
         items = items if isinstance(items, list) else [items]
         actor = corrections.actor_of(g.user)
+        note = request.form.get("decision_note", "").strip()[:500] or None  # 否認の理由 (required), 承認の備考
+        if not approve_them and note is None:
+            flash("否認するときは、一覧の上の「否認の理由」に理由を入力してから選んでください（申請者に表示されます）。", "danger")
+            return redirect(self.get_redirect())
         done, problems = corrections.decide_many(db.session, actor, [i.id if i is not None else None for i in items],
-                                                 approve_them=approve_them)
+                                                 approve_them=approve_them, note=note)
         db.session.commit()
         if done:
             flash(f"{done}件を{'承認' if approve_them else '否認'}しました。", "success")
@@ -71,6 +75,13 @@ class WorkCorrectionView(_CorrectionBase):
     @action("reject", "否認", "選択した申請を否認します。よろしいですか？", "fa-times")
     def reject(self, items):
         return self._decide(items, False)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value or 0) or None
+    except (TypeError, ValueError):
+        return None
 
 
 def _form_values(form) -> dict:
@@ -99,6 +110,8 @@ class CorrectionRequestView(BaseView):
             "ccus/correction_form.html", title="直接入力・事後補正の申請", values=values, history=history,
             workers=workers, is_worker=actor.kind == "worker", trades=trades, positions=POSITIONS, reasons=REASONS,
             unattached=mine, today=today, earliest=(today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1),
+            sites=day_notes.site_choices(session, actor.worker_id if actor.kind == "worker" else _int(values.get("worker_id")),
+                                         today),
         ), status
 
     @expose("/new", methods=["GET", "POST"])

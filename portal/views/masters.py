@@ -115,6 +115,7 @@ WorkerInsuranceView = model_view(
 )
 WorkerTradeView = model_view(
     WorkerTrade, **item_worker_choices(WorkerTrade), list_columns=["worker", "trade", "position", "experience_years"],
+    label_columns={"position": "順位"},  # the order of the worker's trades (1 = main), not a 立場 on a site
     add_columns=["worker", "trade", "position", "experience_years"], search_columns=["worker", "trade"],
     validators_columns={"position": [NumberRange(1, 4, "職種は1人4つまでです（1〜4）。")]},
 )

@@ -9,7 +9,7 @@ import datetime
 from flask import flash, g, request
 from flask_appbuilder import BaseView, expose, has_access
 
-from portal import evaluation, site_board, work_calendar
+from portal import clock, day_notes, evaluation, site_board, work_calendar
 from portal.corrections import actor_of, today_in_tokyo
 from portal.db import db
 from portal.errors import DomainError
@@ -53,6 +53,10 @@ def _trail_days(first: datetime.date, last: datetime.date) -> tuple[datetime.dat
     return (day, day) if day else (first, last)
 
 
+def _previous(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
 def _shift(year: int, month: int, delta: int) -> str:
     n = year * 12 + month - 1 + delta
     return f"{n // 12:04d}-{n % 12 + 1:02d}"
@@ -73,6 +77,10 @@ class WorkCalendarView(BaseView):
         workers = [] if actor.kind == "worker" else work_calendar.visible_workers(session)
         worker_id = actor.worker_id if actor.kind == "worker" else (int_arg("worker") or (workers[0].id if workers else None))
         data = work_calendar.worker_month(session, worker_id, year, month) if worker_id else None
+        if data is not None and not data.rows and not request.args.get("ym"):  # the 1st: last month, not an empty page
+            last_month = work_calendar.worker_month(session, worker_id, *_previous(year, month))
+            if last_month is not None and last_month.rows:
+                data, (year, month) = last_month, _previous(year, month)
         first, last = work_calendar.month_bounds(year, month)
         return self.render_template(
             "ccus/work_calendar.html", title="就業履歴 月別カレンダー", data=data, workers=workers,
@@ -83,6 +91,8 @@ class WorkCalendarView(BaseView):
             can_request=actor.kind in ("worker", "employer"),
             trail=work_calendar.trail(session, worker_id, *_trail_days(first, last)) if data else [],
             trail_day=_day_arg(first, last),
+            day_notes=day_notes.notes(session, worker_id, first, last) if data else [],
+            missing=day_notes.missing_for_evaluation(session, worker_id) if data else [],
         )
 
 
@@ -123,12 +133,12 @@ class SiteBoardView(BaseView):
         scope = current_scope(session)
         sites = site_board.prime_sites(session, None if scope.is_all else scope.prime_site_ids)
         site_id = int_arg("site") or (sites[0].id if sites else None)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = clock.now()  # the one clock (a test moves it)
         data = site_board.board(session, site_id, now) if site_id and site_id in {s.id for s in sites} else None
         if site_id and data is None and sites:
             flash("この現場のボードは表示できません（元請として登録された現場のみ表示できます）。", "warning")
         return self.render_template("ccus/site_board.html", title="現場ボード", sites=sites, site_id=site_id, data=data,
-                                    now=now.astimezone(site_board.TOKYO))
+                                    now=now.astimezone(site_board.TOKYO), fix_link=day_notes.fix_link)
 
 
 SCREENS = [
