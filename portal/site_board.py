@@ -107,6 +107,8 @@ def on_site_now(session: Session, site_id: int, now: datetime.datetime) -> list[
     ).order_by(EntryExitEvent.occurred_at)).scalars()
     by_worker: dict = defaultdict(list)
     for e in events:
+        if e.refusal:  # a refused credential (portal.refusals) put nobody on site
+            continue
         by_worker[e.worker_id or f"code:{e.worker_code or e.credential_hash}"].append(e)
     out = []
     for found in by_worker.values():
