@@ -29,6 +29,13 @@ SETTINGS_SCHEMA = {
                     "title": "この現場の着信番号（To）。空なら確認しない"},
         "max_shift_hours": {"type": "integer", "minimum": 1, "maximum": 24, "default": DEFAULT_MAX_SHIFT_HOURS,
                             "title": "入場からこの時間内の発信を退場とする（時間）"},
+        # ccus_phone.signature: the provider's webhook signature
+        "signature": {"type": "string", "enum": ["twilio", "none"], "default": "twilio",
+                      "title": "署名の方式（none は機器キーのみで受け付け、非推奨）"},
+        "auth_token": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$", "writeOnly": True,
+                       "title": "電話事業者のAuth Token（32桁の16進数、署名の検証に使用）"},
+        "webhook_url": {"type": "string", "pattern": "^https?://[^\\s@]+$", "maxLength": 500,
+                        "title": "電話事業者に設定したURL（プロキシでURLが変わるとき。認証情報は含めない）"},
     },
 }
 

@@ -7,6 +7,8 @@ URL's user-info as an ``Authorization: Basic`` header, so the key never appears 
 ``Authorization: Bearer <device key>``. The key names the device, hence the site; a device whose settings list
 its ``numbers`` also refuses calls to another number (To), so a URL copied to the wrong number records nothing.
 Revoking the device (or issuing a new key) disables the URL. Replays of one CallSid record the call once.
+The key alone is not enough: the provider's signature is verified too (ccus_phone.signature) before anything
+is stored.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import datetime
 
 from flask import Blueprint, Response, current_app, request
 
-from ccus_phone import calls
+from ccus_phone import calls, signature
 from portal.errors import DomainError
 
 blueprint = Blueprint("ccus_phone", __name__, url_prefix="/api/v1/phone")
@@ -47,6 +49,7 @@ def call():
     if device.device_type != calls.DEVICE_TYPE:
         raise DomainError("wrong_device_type", "この機器の種類では電話の着信を受け付けできません。", 403)
     form = request.form
+    signature.verify(device.settings, request.url, form, request.headers.get(signature.HEADER))
     call_id = (form.get("CallSid") or form.get("CallUUID") or "").strip()
     if not call_id:
         raise DomainError("missing_call_id", "CallSid（通話ID）がありません。", 400)
