@@ -69,8 +69,11 @@ def said(response) -> str:
 def test_calls_toggle_entry_and_exit_and_replays_change_nothing(demo_app, phone):
     pk, key = phone
     client = demo_app.test_client()
-    assert "入場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA1"))
-    assert "退場を記録しました" in said(dial(client, key, "+81 90-1234-5678", "CA2"))
+    first = said(dial(client, key, MEGURO_MOBILE, "CA1"))
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        site_name = db.session.execute(select(Site.name).where(Site.site_id == SITE_A)).scalar_one()
+    assert f"目黒 一郎さん、{site_name}の入場を記録しました。" in first  # name, site and which way
+    assert f"目黒 一郎さん、{site_name}の退場を記録しました。" in said(dial(client, key, "+81 90-1234-5678", "CA2"))
     assert "入場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA3"))
     # the provider retries CA2: the same answer, nothing stored again
     assert "退場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA2"))
@@ -235,3 +238,51 @@ def test_a_real_server_process_answers_the_provider(demo_app, phone, tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
     assert [e.device_event_id for e in events(demo_app, pk)] == ["CA50"]
+
+
+def _keypad(client, key, sid, query="", digits=None, caller="anonymous"):
+    """One request of the DTMF dialogue, signed for its own URL (the action URL the answer named)."""
+    url = WEBHOOK + query
+    form = {"From": caller, "To": SITE_NUMBER, "CallSid": sid}
+    if digits is not None:
+        form["Digits"] = digits
+    return client.post(url, data=form, headers={**basic(key), **signed(form, url)})
+
+
+def test_a_shared_phone_keys_in_the_worker_id_and_security_code(demo_app):
+    from portal import passwords
+
+    pk, key = register_device(demo_app, "phone", {"auth_token": AUTH_TOKEN, "keypad": True})
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
+        meguro_pk = meguro.id
+        passwords.issue_security_code(db.session, credentials.keys_from_config(demo_app.config), meguro_pk, "4321",
+                                      password_changed=True)
+        db.session.commit()
+    client = demo_app.test_client()
+    asked = said(_keypad(client, key, "CA80"))  # a withheld (or unknown) number: asked for the ID, nothing stored
+    assert '<Gather input="dtmf" numDigits="14"' in asked and 'action="calls?step=id"' in asked
+    assert "技能者IDの14桁" in asked and events(demo_app, pk) == []
+    again = said(_keypad(client, key, "CA80", "?step=id", "1234"))  # too short: asked again
+    assert "技能者IDが正しくありません" in again and 'action="calls?step=id"' in again
+    pin = said(_keypad(client, key, "CA80", "?step=id", MEGURO + "#"))
+    assert f'action="calls?step=pin&amp;worker={MEGURO}"' in pin and "本人確認番号" in pin
+    wrong = said(_keypad(client, key, "CA80", f"?step=pin&worker={MEGURO}", "0000"))
+    assert "本人確認番号が違う" in wrong and events(demo_app, pk) == []
+    done = said(_keypad(client, key, "CA80", f"?step=pin&worker={MEGURO}", "4321"))
+    assert "目黒 一郎さん" in done and "入場を記録しました" in done
+    [event] = events(demo_app, pk)
+    assert event.worker_code == MEGURO and event.worker_id == meguro_pk and event.extras["keypad"] is True
+    # the signature covers the query too: another worker's ID in a replayed request is refused
+    form = {"From": "anonymous", "To": SITE_NUMBER, "CallSid": "CA81", "Digits": "4321"}
+    r = client.post(WEBHOOK + "?step=pin&worker=17788930382321", data=form,
+                    headers={**basic(key), **signed(form, WEBHOOK + f"?step=pin&worker={MEGURO}")})
+    assert r.status_code == 403 and r.get_json()["code"] == "invalid_signature"
+
+
+def test_without_the_keypad_setting_an_unknown_caller_is_recorded_as_before(demo_app, phone):
+    pk, key = phone
+    r = said(_keypad(demo_app.test_client(), key, "CA90", "?step=pin&worker=" + MEGURO, "4321"))
+    assert "Gather" not in r and "番号を通知して" in r  # the keypad steps are off: the call is what it was
+    [event] = events(demo_app, pk)
+    assert event.worker_id is None
