@@ -78,8 +78,9 @@ def post_event():
         extras["face_distance"] = round(match.distance, 3)
     if match.second is not None:
         extras["face_margin"] = round(match.second - match.distance, 3)
-    if temperature is not None:
+    if temperature is not None:  # the site board shows it, in red at or above this device's limit
         extras["temperature"] = temperature
+        extras["temperature_high"] = temperature >= faces.setting(device, "temperature_limit")
     event = {"event_id": event_id, "site_id": site_code, "time": time_text, "method": MARK,
              "kind": fields.get("kind") or (device.settings or {}).get("kind") or "entry", "extras": extras}
     if worker is not None:

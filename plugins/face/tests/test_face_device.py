@@ -157,3 +157,25 @@ def test_templates_are_decrypted_once_per_roster_version_and_the_reads_audited(d
     enrol_face(MEGURO, "obama.jpg")  # a template changed: decrypted (and audited) again at the next photo
     post(client, key, "obama2.jpg", event_id="a-3")
     assert len(reads()) == 4
+
+
+def test_the_site_board_shows_the_temperature_in_red_at_the_devices_limit(demo_app, camera, client_for):
+    _pk, key = camera
+    _pk2, strict = register_device(demo_app, "face", {"tolerance": 0.5, "temperature_limit": 36.0})
+    client = demo_app.test_client()
+    assert post(client, key, "obama2.jpg", event_id="b-1", temperature="37.8").get_json()["recognised"]
+    assert post(client, strict, "biden_biden2.jpg", event_id="b-2", temperature="36.4").get_json()["recognised"]
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        from portal.models import Site
+
+        site_pk = db.session.execute(select(Site.id).where(Site.site_id == SITE_A)).scalar_one()
+    admin, _ = client_for("admin")
+    page = admin.get(f"/site-board/?site={site_pk}").get_data(as_text=True)
+    assert "検温" in page
+    rows = {name: row for name, row in (("目黒", None), ("広尾", None))}
+    for line in page.split("<tr")[1:]:
+        for name in rows:
+            if name in line and "℃" in line:
+                rows[name] = line
+    assert "37.8℃（要確認）" in rows["目黒"] and "temperature-high" in rows["目黒"]  # 37.5 ℃ by default
+    assert "36.4℃（要確認）" in rows["広尾"]  # that device's own limit is 36.0 ℃
