@@ -55,9 +55,12 @@ setup() {
   # face_recognition itself without its dlib dependency.
   "$VENV/bin/pip" install -q "${pin[@]}" dlib-bin face-recognition-models
   "$VENV/bin/pip" install -q "${pin[@]}" --no-deps face_recognition
-  # each plugin with the dependencies its pyproject lists (face_recognition, installed above, is not among them)
+  # each plugin with the dependencies its pyproject lists (face_recognition, installed above, is not among them),
+  # and its test extra where it has one
   for p in plugins/*/; do
-    [ -f "$p/pyproject.toml" ] && "$VENV/bin/pip" install -q "${pin[@]}" -e "$p"
+    [ -f "$p/pyproject.toml" ] || continue
+    extra=""; grep -q '^test = ' "$p/pyproject.toml" && extra="[test]"
+    "$VENV/bin/pip" install -q "${pin[@]}" -e "${p%/}$extra"
   done
   echo "$inputs" > "$stamp"
 }

@@ -93,6 +93,26 @@ def find_device(session: Session, ref) -> Device:
     return found[0]
 
 
+def set_settings(session: Session, device, settings: dict | None, *, installed: dict | None = None) -> Device:
+    """Replace a device's settings after checking them against its device type's settings schema (a plugin's
+    DeviceType.settings_schema), so a bad value (a malformed auth token …) is refused here, not at the gate."""
+    import jsonschema
+
+    device = device if isinstance(device, Device) else find_device(session, device)
+    installed = installed_types() if installed is None else installed
+    schema = installed[device.device_type].settings_schema if device.device_type in installed else {}
+    settings = dict(settings or {})
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema or {}).iter_errors(settings))
+    if error is not None:
+        field = error.path[0] if error.path else None
+        title = schema.get("properties", {}).get(field, {}).get("title", field) if field else None
+        raise DomainError("invalid_settings", f"機器の設定「{title}」の値が正しくありません。" if title else
+                          "機器の設定の形式が正しくありません。", 400)
+    device.settings = settings or None
+    session.flush()
+    return device
+
+
 def revoke_device(session: Session, device) -> Device:
     """Revoke a device's key at once (the device row and its events stay)."""
     device = device if isinstance(device, Device) else find_device(session, device)

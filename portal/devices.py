@@ -68,7 +68,11 @@ class DeviceSpec:
 
         ``device`` is the Device row the event came from (its ``device_type`` tells which plugin should
         answer; ignore credentials of other types). ``session`` is a SQLAlchemy session already scoped to the
-        device's site. A credential no plugin resolves is still stored, as a not-counted event."""
+        device's site. A credential no plugin resolves is still stored, as a not-counted event.
+
+        To refuse a credential (forged, expired, revoked, replayed, not alive …) return
+        ``portal.refusals.Refused(code)`` or raise ``portal.refusals.CredentialRefused(code)``: the event is kept
+        for the audit as refused, never counted, and the device is answered ``rejected`` with the code."""
 
     @hookspec
     def ccus_event_recorded(self, event) -> None:

@@ -46,6 +46,7 @@ LABELS = {
     # devices, events, histories, audit
     "device_type": "デバイス種別", "key_prefix": "APIキー(先頭)", "created_at": "作成日時", "revoked_at": "失効日時",
     "last_seen_at": "最終通信日時", "device": "デバイス", "device_event_id": "デバイスイベントID", "worker_code": "技能者ID(受信値)",
+    "refusal": "拒否理由", "refusal_label": "拒否理由",
     "kind": "種別", "occurred_at": "発生日時", "work_date": "就業日", "method": "方法", "extras": "追加情報",
     "received_at": "受信日時", "methods": "方法", "first_entry_at": "入場時刻", "last_exit_at": "退場時刻",
     "counted": "計上", "not_counted_reason": "非計上理由", "not_counted_label": "非計上理由",

@@ -2,8 +2,9 @@
 through :func:`ingest`, so validation, idempotency and the history update live in one place.
 
 For each event, in order, the answer is ``accepted`` (stored now), ``duplicate`` (this device already sent this
-event id: a replay changes nothing) or ``rejected`` with a stable reason code (:data:`REASONS`). Only malformed
-events are rejected: an unknown worker, a credential nobody resolves or a worker not on the site's roster is
+event id: a replay changes nothing) or ``rejected`` with a stable reason code (:data:`REASONS`). Malformed events
+are rejected and not stored; a credential a plugin refuses (portal.refusals) is rejected with its code but kept
+for the audit, never counted. An unknown worker, a credential nobody resolves or a worker not on the site's roster is
 stored and shown as not counted, never dropped.
 
 Scope (reviewed): a device writes only for its own site. Every stored row carries ``device.site_id``, checked
@@ -32,6 +33,7 @@ from portal.ids import validate_ccus_id
 from portal.errors import DomainError
 from portal.models import Device, EntryExitEvent, Site, Worker
 from portal.models.events import EVENT_KINDS
+from portal.refusals import CredentialRefused, Refused, stable
 from portal.scoping import ALL, using_scope
 
 UTC = datetime.timezone.utc
@@ -102,6 +104,7 @@ class Valid:
     credential: str | None = None
     worker_id: int | None = None
     credential_hash: str | None = None
+    refusal: object = None  # portal.refusals.Refused: kept for the audit, never counted
 
 
 def _reject(code: str) -> DomainError:
@@ -224,11 +227,18 @@ class Batch:
                      worker_code=worker_code, credential=credential)
 
     def resolve_credentials(self, valid: list[Valid], pm, credential_keys) -> None:
-        """A credential a plugin resolves becomes its worker's 14-digit ID; an unresolved one is kept hashed."""
+        """A credential a plugin resolves becomes its worker's 14-digit ID; an unresolved or refused one is kept
+        hashed (a refused one with its refusal: portal.refusals)."""
         for v in valid:
             if v.credential is not None:
-                found = pm.hook.ccus_resolve_worker(device=self.device, credential=v.credential,
-                                                    session=self.session) if pm is not None else None
+                try:
+                    found = pm.hook.ccus_resolve_worker(device=self.device, credential=v.credential,
+                                                        session=self.session) if pm is not None else None
+                except CredentialRefused as e:
+                    found = e.refusal
+                if isinstance(found, Refused):
+                    v.refusal = stable(found)
+                    found = None
                 code = getattr(found, "worker_id", found)  # a plugin may answer with the Worker itself
                 if isinstance(code, str):
                     v.worker_code = code
@@ -311,7 +321,9 @@ def _ingest_once(session, device, events, plugins, credential_keys, types, limit
         batch.resolve_credentials(valid, plugins, credential_keys)
         stored = store(session, device, valid, batch.now)
         for v in valid:
-            if v.index not in stored:
+            if v.refusal is not None:  # kept for the audit (now or by an earlier send), answered as refused
+                results[v.index].update(result="rejected", code=v.refusal.code, message=v.refusal.message)
+            elif v.index not in stored:
                 results[v.index]["result"] = "duplicate"
         _seen(session, device, batch.now)
         if commit:
@@ -368,7 +380,8 @@ def tap_cause(device: Device) -> histories.Cause:
 
 def row_of(device: Device, v: Valid, now: datetime.datetime) -> dict:
     return {"device_id": device.id, "device_event_id": v.event_id, "site_id": v.site_id, "worker_id": v.worker_id,
-            "worker_code": v.worker_code, "credential_hash": v.credential_hash, "kind": v.kind,
+            "worker_code": v.worker_code, "credential_hash": v.credential_hash,
+            "refusal": v.refusal.code if v.refusal is not None else None, "kind": v.kind,
             "occurred_at": v.occurred_at, "work_date": v.work_date, "method": v.method, "extras": v.extras,
             "received_at": now}
 

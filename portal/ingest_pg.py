@@ -45,13 +45,13 @@ from portal.histories import MARK_ORDER, Tap
 # round trip less; the key is day_keys'), before the shift windows are read by the next statement.
 INSERT_EVENTS = """
 WITH ins AS (
-  INSERT INTO entry_exit_events (device_id, device_event_id, site_id, worker_id, worker_code, credential_hash, kind,
-                                 occurred_at, work_date, method, extras, received_at)
-  SELECT %(device)s, u.e, %(site)s, (SELECT w.id FROM workers w WHERE w.worker_id = u.c), u.c, u.h, u.k, u.a, u.d,
-         u.m, u.x, %(now)s
+  INSERT INTO entry_exit_events (device_id, device_event_id, site_id, worker_id, worker_code, credential_hash,
+                                 refusal, kind, occurred_at, work_date, method, extras, received_at)
+  SELECT %(device)s, u.e, %(site)s, (SELECT w.id FROM workers w WHERE w.worker_id = u.c), u.c, u.h, u.r, u.k, u.a,
+         u.d, u.m, u.x, %(now)s
   FROM ROWS FROM (json_to_recordset(%(rows)s::json)
-                  AS (e text, c text, h text, k text, a timestamptz, d date, m text, x json)) WITH ORDINALITY
-       AS u(e, c, h, k, a, d, m, x, ord)
+                  AS (e text, c text, h text, r text, k text, a timestamptz, d date, m text, x json)) WITH ORDINALITY
+       AS u(e, c, h, r, k, a, d, m, x, ord)
   ORDER BY u.ord
   ON CONFLICT (device_id, device_event_id) DO NOTHING
   RETURNING device_event_id, id, worker_id, work_date
@@ -194,7 +194,8 @@ def store(session: Session, device, valid: list, now: datetime.datetime) -> dict
     Worker pks are resolved in the insert itself (the 14-digit ID sent, or the one a plugin resolved)."""
     cur = session.connection().connection.driver_connection.cursor()
     INSERT_EVENTS.run(cur, {"device": device.id, "site": device.site_id, "now": now, "rows": json.dumps([
-        {"e": v.event_id, "c": v.worker_code, "h": v.credential_hash, "k": v.kind, "a": v.occurred_at.isoformat(),
+        {"e": v.event_id, "c": v.worker_code, "h": v.credential_hash, "r": v.refusal and v.refusal.code, "k": v.kind,
+         "a": v.occurred_at.isoformat(),
          "d": v.work_date.isoformat(), "m": v.method, "x": v.extras} for v in valid])})
     by_event_id = {v.event_id: v for v in valid}
     stored = {}

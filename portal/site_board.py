@@ -26,6 +26,7 @@ from portal.models import Device, EntryExitEvent, Site, SiteWorkerRegistration, 
 
 WORKING_WEEKDAYS = frozenset(range(6))  # Monday (0) … Saturday (5)
 CUTOFF_HOUR = 10
+TEMPERATURE_LIMIT = 37.5  # ℃: a measured temperature at or above it is shown in red (a device may set its own)
 LOOKBACK_DAYS = 7
 
 
@@ -79,6 +80,8 @@ class OnSite:
     worker_label: str
     since: datetime.datetime
     registered: bool  # known worker (False: an unknown 技能者ID or credential)
+    temperature: float | None = None  # 検温 (℃) a device measured with the latest event of the shift
+    temperature_high: bool = False  # at or above the device's limit (TEMPERATURE_LIMIT when it says none)
 
 
 @dataclasses.dataclass
@@ -107,13 +110,20 @@ def on_site_now(session: Session, site_id: int, now: datetime.datetime) -> list[
     ).order_by(EntryExitEvent.occurred_at)).scalars()
     by_worker: dict = defaultdict(list)
     for e in events:
+        if e.refusal:  # a refused credential (portal.refusals) put nobody on site
+            continue
         by_worker[e.worker_id or f"code:{e.worker_code or e.credential_hash}"].append(e)
     out = []
     for found in by_worker.values():
         e = found[-1]
         if shifts.still_open([Tap(histories.aware(x.occurred_at), x.kind, x.method) for x in found], now, rule):
+            measured = next((x.extras for x in reversed(found) if isinstance(x.extras, dict)
+                             and isinstance(x.extras.get("temperature"), (int, float))), None)
+            temperature = float(measured["temperature"]) if measured else None
             out.append(OnSite(str(e.worker) if e.worker else f"未登録の技能者（{e.worker_code or '認証情報のみ'}）",
-                              e.occurred_at, e.worker_id is not None))
+                              e.occurred_at, e.worker_id is not None, temperature,
+                              bool(measured.get("temperature_high", temperature >= TEMPERATURE_LIMIT)) if measured
+                              else False))
     return sorted(out, key=lambda o: histories.aware(o.since))
 
 

@@ -243,3 +243,58 @@ def test_the_endpoint_is_in_the_openapi_document(demo_app):
 
 def test_time_helper_has_an_offset():
     assert tokyo(datetime.date(2026, 1, 1), 8).endswith("+09:00")
+
+
+class RefusingPlugin:
+    """A plugin of the refusal contract (portal.refusals): returns a refusal, raises one, or names a worker."""
+
+    @hookimpl
+    def ccus_resolve_worker(self, credential):
+        from portal.refusals import CredentialRefused, Refused
+
+        if credential == "FORGED":
+            return Refused("forged")
+        if credential == "OLD":
+            raise CredentialRefused("expired")
+        if credential == "ODD":
+            return Refused("no such code here")  # not a listed code: answered and kept as plain `refused`
+        return MEGURO if credential == "GOOD" else None
+
+
+def test_a_refused_credential_is_answered_rejected_kept_for_the_audit_and_never_counted(demo_app):
+    from portal.refusals import REFUSALS
+    from portal.site_board import on_site_now
+
+    demo_app.extensions["ccus_plugins"].register(RefusingPlugin())
+    _device, key = new_device(demo_app)
+    day = recent_day(2)
+    batch = [event(None, day, 7, credential=c) for c in ("FORGED", "OLD", "ODD", "UNKNOWN")]
+    body = post(demo_app.test_client(), key, {"events": batch}).get_json()
+    assert [(x["result"], x.get("code")) for x in body["results"]] == [
+        ("rejected", "forged"), ("rejected", "expired"), ("rejected", "refused"), ("accepted", None)]
+    assert body["results"][0]["message"] == REFUSALS["forged"]
+    assert history(demo_app, MEGURO, SITE_A, day) is None  # none of them counted a day
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        kept = {e.device_event_id: e for e in db.session.query(EntryExitEvent).filter(
+            EntryExitEvent.device_event_id.in_([e["event_id"] for e in batch]))}
+        assert [kept[e["event_id"]].refusal for e in batch] == ["forged", "expired", "refused", None]
+        forged = kept[batch[0]["event_id"]]
+        assert forged.worker_id is None and forged.credential_hash and "FORGED" not in forged.credential_hash
+        assert forged.refusal_label == "拒否: " + REFUSALS["forged"]
+        when = datetime.datetime.combine(day, datetime.time(9), tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
+        on_site = [o.worker_label for o in on_site_now(db.session, forged.site_id, when)]
+        assert on_site.count("未登録の技能者（認証情報のみ）") == 1  # the unknown one; a refused one puts nobody on site
+    again = post(demo_app.test_client(), key, {"events": batch}).get_json()  # the device's retry: still red
+    assert [x["result"] for x in again["results"]] == ["rejected", "rejected", "rejected", "duplicate"]
+    good = event(None, day, 8, credential="GOOD")
+    assert post(demo_app.test_client(), key, {"events": [good]}).get_json()["results"][0]["result"] == "accepted"
+    assert history(demo_app, MEGURO, SITE_A, day)["first_entry_at"] is not None
+
+
+def test_refused_events_are_listed_with_their_japanese_reason(demo_app, client_for):
+    demo_app.extensions["ccus_plugins"].register(RefusingPlugin())
+    _device, key = new_device(demo_app)
+    just_now = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)).isoformat()
+    post(demo_app.test_client(), key, {"events": [event(None, recent_day(1), 7, credential="FORGED", time=just_now)]})
+    page = client_for("admin")[0].get("/entryexiteventview/list/").get_data(as_text=True)
+    assert "拒否理由" in page and "拒否: 偽造または改ざんされた認証情報です。" in page

@@ -34,6 +34,7 @@ class EntryExitEvent(Model):
     worker_id: Mapped[Optional[int]] = mapped_column(Integer)
     worker_code: Mapped[Optional[str]] = mapped_column(String(14))  # the 技能者ID as sent (unknown ones too)
     credential_hash: Mapped[Optional[str]] = mapped_column(String(64))  # an unresolved credential, hashed
+    refusal: Mapped[Optional[str]] = mapped_column(String(30))  # a refused credential's code (portal.refusals)
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     occurred_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     work_date: Mapped[datetime.date] = mapped_column(Date, nullable=False)  # Asia/Tokyo
@@ -44,3 +45,9 @@ class EntryExitEvent(Model):
     device = relationship("Device", primaryjoin="foreign(EntryExitEvent.device_id) == Device.id")
     site = relationship("Site", primaryjoin="foreign(EntryExitEvent.site_id) == Site.id")
     worker = relationship("Worker", primaryjoin="foreign(EntryExitEvent.worker_id) == Worker.id")
+
+    @property
+    def refusal_label(self) -> str:
+        from portal.refusals import label
+
+        return label(self.refusal)

@@ -17,6 +17,7 @@ from portal.db import db
 from portal.device_admin import authenticate_device, bearer
 from portal.errors import DomainError, read_capped
 from portal.ingest import REASONS, ingest_for_app
+from portal.refusals import REFUSALS, REFUSED
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # 1,000 events with their extras fit easily
 
@@ -63,7 +64,9 @@ RESULT_SCHEMA = {
     "properties": {
         "event_id": {"type": "string"},
         "result": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
-        "code": {"type": "string", "enum": sorted(REASONS), "description": "Reason code of a rejected event"},
+        "code": {"type": "string", "enum": sorted(set(REASONS) | set(REFUSALS) | {REFUSED}),
+                 "description": "Reason code of a rejected event; a refused credential's code (forged, expired, "
+                                "revoked, replayed, not_alive …) means the event was kept for the audit, not counted"},
         "message": {"type": "string", "description": "Japanese message of a rejected event"},
     },
 }

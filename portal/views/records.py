@@ -22,8 +22,8 @@ WorkHistoryView = model_view(
 )
 EntryExitEventView = model_view(
     EntryExitEvent,
-    list_columns=["occurred_at", "site", "worker", "worker_code", "kind", "method", "device"],
-    show_columns=["occurred_at", "work_date", "site", "worker", "worker_code", "kind", "method", "device",
+    list_columns=["occurred_at", "site", "worker", "worker_code", "kind", "method", "device", "refusal_label"],
+    show_columns=["occurred_at", "work_date", "site", "worker", "worker_code", "kind", "method", "device", "refusal_label",
                   "device_event_id", "extras", "received_at"],
     search_columns=["work_date", "site", "worker", "kind", "method"],
     base_order=("occurred_at", "desc"), base_permissions=["can_list", "can_show"],

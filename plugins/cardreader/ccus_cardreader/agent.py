@@ -38,10 +38,13 @@ class AgentConfig:
     timeout: float = 10.0
     backoff_base: float = 1.0
     backoff_max: float = 300.0
+    same_card_window: float = 60.0  # seconds in which a second tap of the same card is the same event (0: off)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
+        if not 0 <= self.same_card_window <= 3600:
+            raise ValueError("same_card_window must be between 0 and 3600 seconds")
         self.outbox_path = Path(self.outbox_path)
 
 
@@ -145,9 +148,18 @@ class Agent:
         self.stop = threading.Event()
         self.sender = Sender(config)
         self.threads: list[threading.Thread] = []
+        self.last_taps: dict[str, tuple[float, str]] = {}  # UID → (time, event id) of its last recorded tap
 
     def record_tap(self, outbox: Outbox, uid: str, when: float | None = None) -> str:
+        """Buffer the tap's event and wake the sender; a second tap of the same card within the window (a worker
+        tapping twice to be sure) is the same event: nothing new is buffered and its event id is returned."""
+        when = time.time() if when is None else when
+        last = self.last_taps.get(uid)
+        if last is not None and 0 <= when - last[0] < self.config.same_card_window:
+            return last[1]
         event_id = outbox.add(make_event(self.config, uid, when))
+        self.last_taps = {u: t for u, t in self.last_taps.items() if when - t[0] < self.config.same_card_window}
+        self.last_taps[uid] = (when, event_id)
         self.sender.wake.set()
         return event_id
 

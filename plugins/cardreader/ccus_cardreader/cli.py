@@ -43,12 +43,15 @@ def _key(key_file: str | None) -> str:
 @click.option("--kind", type=click.Choice(["entry", "exit", "work"]), default="entry", show_default=True)
 @click.option("--reader", default=None, help="使うリーダー名の一部（省略時はすべて）")
 @click.option("--backoff-max", type=float, default=300.0, show_default=True, help="再送間隔の上限（秒）")
-def run(portal_url, site_id, outbox_path, key_file, kind, reader, backoff_max) -> None:
+@click.option("--same-card-window", type=click.FloatRange(0, 3600), default=60.0, show_default=True,
+              help="同じカードの再タッチを同じ打刻とみなす秒数（0で無効）")
+def run(portal_url, site_id, outbox_path, key_file, kind, reader, backoff_max, same_card_window) -> None:
     """カードのタッチを記録し、ポータルへ送信し続ける。"""
     from ccus_cardreader.agent import Agent, AgentConfig
 
     config = AgentConfig(portal_url=portal_url, device_key=_key(key_file), site_id=site_id,
-                         outbox_path=Path(outbox_path), kind=kind, reader=reader, backoff_max=backoff_max)
+                         outbox_path=Path(outbox_path), kind=kind, reader=reader, backoff_max=backoff_max,
+                         same_card_window=same_card_window)
     agent = Agent(config).start()
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -150,3 +150,37 @@ def test_a_refused_key_keeps_the_events(tmp_path):
         assert box.db.execute("select attempts from outbox").fetchone()[0] == 1
     finally:
         server.stop()
+
+
+def test_a_second_tap_of_the_same_card_within_the_window_is_the_same_event(tmp_path):
+    agent = Agent(_config(tmp_path, "http://unused", same_card_window=60))
+    box = Outbox(tmp_path / "outbox.sqlite")
+    first = agent.record_tap(box, "04A1B2C3", when=1_750_000_000)
+    assert agent.record_tap(box, "04A1B2C3", when=1_750_000_059) == first  # tapped again to be sure
+    other = agent.record_tap(box, "11223344", when=1_750_000_030)  # another worker in between is their own event
+    later = agent.record_tap(box, "04A1B2C3", when=1_750_000_061)  # past the window: leaving, a new event
+    assert len({first, other, later}) == 3 and [e["event_id"] for e in box.pending()] == [first, other, later]
+    off = Agent(_config(tmp_path, "http://unused", same_card_window=0))
+    assert off.record_tap(box, "55667788", when=1) != off.record_tap(box, "55667788", when=1)
+    with pytest.raises(ValueError):
+        _config(tmp_path, "http://x", same_card_window=-1)
+    box.close()
+
+
+def test_a_card_taken_off_and_put_back_through_pcscd_is_one_event(tmp_path, virtual_card):
+    agent = Agent(_config(tmp_path, "http://127.0.0.1:9", same_card_window=60)).start()  # portal unreachable
+    box = Outbox(tmp_path / "outbox.sqlite")
+    try:
+        card = virtual_card("04A1B2C3D4E5F6").insert()
+        wait_for(lambda: len(box.pending()) == 1, what="first tap")
+        card.remove()
+        again = virtual_card("04A1B2C3D4E5F6").insert()  # the same card again, seconds later
+        wait_for(lambda: len(again.apdus) > 0, what="the second tap read")
+        again.remove()
+        card = virtual_card("0102030405060708").insert()
+        wait_for(lambda: len(box.pending()) == 2, what="the next card")
+        assert [e["credential"] for e in box.pending()] == ["04A1B2C3D4E5F6", "0102030405060708"]
+        card.remove()
+    finally:
+        agent.shutdown()
+        box.close()

@@ -29,3 +29,14 @@ def ccus_register_routes(app):
 
     FaceEnrolmentView.register(app, icon="fa-camera")
     device_api.register(app)
+
+
+@hookimpl
+def ccus_resolve_worker(device, credential):
+    """The face route's own refused photos (``refused:<code>:<photo hash>``, ccus_face.device_api) are kept as
+    refused events; an unrecognised face (``unrecognised:…``) names nobody."""
+    if device is None or device.device_type != DEVICE_TYPE or not str(credential).startswith("refused:"):
+        return None
+    from portal.refusals import Refused
+
+    return Refused(str(credential).split(":")[1])

@@ -5,11 +5,15 @@ multipart form (or a bare ``image/jpeg`` / ``image/png`` body with the fields as
 - ``event_id``: the device's own id of the event, its idempotency key (default: a hash of the photo, so a
   retried upload of the same picture is recorded once);
 - ``kind``: entry / exit / work (default: the device's ``kind`` setting, else entry);
-- ``time``: ISO 8601 with offset (default: now).
+- ``time``: ISO 8601 with offset (default: now);
+- ``temperature``: the body temperature the terminal measured with the face (検温, ℃), kept with the event.
 
 The face is compared only with the workers on the device's site roster that day, within the device's
 ``tolerance``; the core ingest function records the event with method 顔. A face nobody matches is recorded
 too, without a worker (not counted), so a site manager sees that someone was turned away.
+A match needs the second-closest worker at least the device's ``margin`` further away, else the photo is
+refused (``ambiguous_match``); the same frame again under another event id is refused (``replayed``). A refused
+photo is kept for the audit (portal.refusals), not counted; the answer says ``rejected`` with the code.
 The answer: ``{"result", "code"?, "worker_id"?, "name"?, "distance"?, "event_id"}``, 200 unless rejected.
 """
 from __future__ import annotations
@@ -54,29 +58,57 @@ def post_event():
     now = datetime.datetime.now(datetime.timezone.utc)
     time_text = fields.get("time") or now.isoformat()
     at = ingest.parse_time(time_text, now, limits)
+    temperature = _temperature(fields.get("temperature"))
     encoding = faces.encode_face(photo)
     keys = keys_from_config(current_app.config)
+    frame = hashlib.sha256(photo).hexdigest()
+    event_id = fields.get("event_id") or "face-" + frame[:40]
+    day = histories.calendar_day(at)
     # Reviewed scope: reads confined to the device's site (its roster) and to those workers' face templates.
     with using_scope(session, ALL):
-        roster = faces.registered_worker_ids(session, device.site_id, histories.calendar_day(at))
-        worker_pk, distance = faces.identify(session, keys, encoding, roster, faces.tolerance_of(device))
-        worker = session.get(Worker, worker_pk) if worker_pk is not None else None
+        roster = faces.registered_worker_ids(session, device.site_id, day)
+        match = faces.identify(session, keys, encoding, roster, faces.tolerance_of(device),
+                               faces.setting(device, "margin"), device=device, day=day)
+        refusal = "replayed" if faces.seen_frame(session, device, frame[:32], event_id, day) else (
+            "ambiguous_match" if match.ambiguous else None)
+        worker = session.get(Worker, match.worker_id) if match.worker_id is not None and refusal is None else None
         site_code = device.site.site_id
-    event = {"event_id": fields.get("event_id") or "face-" + hashlib.sha256(photo).hexdigest()[:40],
-             "site_id": site_code, "time": time_text, "method": MARK,
-             "kind": fields.get("kind") or (device.settings or {}).get("kind") or "entry",
-             "extras": {"face_distance": round(distance, 3)} if distance is not None else None}
+    extras = {"frame": frame[:32]}
+    if match.distance is not None:
+        extras["face_distance"] = round(match.distance, 3)
+    if match.second is not None:
+        extras["face_margin"] = round(match.second - match.distance, 3)
+    if temperature is not None:  # the site board shows it, in red at or above this device's limit
+        extras["temperature"] = temperature
+        extras["temperature_high"] = temperature >= faces.setting(device, "temperature_limit")
+    event = {"event_id": event_id, "site_id": site_code, "time": time_text, "method": MARK,
+             "kind": fields.get("kind") or (device.settings or {}).get("kind") or "entry", "extras": extras}
     if worker is not None:
         event["worker_id"] = worker.worker_id
+    elif refusal is not None:  # kept as refused (ccus_face.ccus_resolve_worker), never counted
+        event["credential"] = f"refused:{refusal}:{frame}"
     else:  # not counted, without a worker; the core keeps only a keyed hash of this token
-        event["credential"] = "unrecognised:" + hashlib.sha256(photo).hexdigest()
+        event["credential"] = "unrecognised:" + frame
     [result] = ingest.ingest_for_app(current_app, session, device, [event], now=now).results
     body = {**result, "recognised": worker is not None}
     if worker is not None:
         body.update(worker_id=worker.worker_id, name=worker.name)
-    if distance is not None:
-        body["distance"] = round(distance, 3)
+    if match.distance is not None:
+        body["distance"] = round(match.distance, 3)
     return jsonify(body), 200 if result["result"] != "rejected" else 422
+
+
+def _temperature(value) -> float | None:
+    """The measured temperature (℃) if sent: a number between 30 and 45, else refused before anything is stored."""
+    if value in (None, ""):
+        return None
+    try:
+        found = round(float(value), 1)
+    except (TypeError, ValueError):
+        found = None
+    if found is None or not 30 <= found <= 45:
+        raise DomainError("invalid_temperature", "temperature（検温）は30〜45の数値（℃）で送信してください。", 400)
+    return found
 
 
 def register(app) -> None:

@@ -6,6 +6,7 @@ models takes a second, and the portal loads every installed plugin at start-up.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 
@@ -18,6 +19,8 @@ from portal.models import SiteWorkerRegistration
 
 DEVICE_TYPE = "face"
 DEFAULT_TOLERANCE = 0.5  # face_recognition's default is 0.6; stricter, since a false match credits a day wrongly
+DEFAULT_MARGIN = 0.06  # the second-closest worker must be this much further than the closest (dlib units)
+DEFAULT_TEMPERATURE_LIMIT = 37.5  # ℃ (検温): at or above it the site board shows the entry in red
 MAX_SIDE = 1600  # pixels: larger photos are scaled down first (dlib's time grows with the area)
 MAX_BYTES = 10 * 1024 * 1024
 _DIMENSIONS = 128
@@ -101,29 +104,73 @@ def registered_worker_ids(session: Session, site_id: int, day: datetime.date) ->
     )).scalars())
 
 
-def identify(session: Session, keys: credentials.CredentialKeys, encoding, worker_ids, tolerance: float):
-    """(worker pk, distance) of the closest enrolled face among ``worker_ids`` within ``tolerance``, or
-    (None, closest distance or None)."""
-    import face_recognition
+@dataclasses.dataclass(frozen=True)
+class Match:
+    worker_id: int | None  # pk of the matched worker, None when nobody matched (or the match is ambiguous)
+    distance: float | None  # to the closest template
+    second: float | None = None  # to the second-closest worker's template
+    ambiguous: bool = False  # a match within tolerance, but a look-alike on the roster is too close behind
 
-    known = credentials.payloads(session, keys, DEVICE_TYPE, worker_ids=worker_ids)
-    if not known:
-        return None, None
-    distances = face_recognition.face_distance([from_bytes(p) for _w, p in known], encoding)
-    best = int(distances.argmin())
-    distance = float(distances[best])
-    return (known[best][0] if distance <= tolerance else None), distance
+    def __iter__(self):  # (worker pk, distance), as identify answered before the margin
+        return iter((self.worker_id, self.distance))
+
+
+def identify(session: Session, keys: credentials.CredentialKeys, encoding, worker_ids, tolerance: float,
+             margin: float = DEFAULT_MARGIN, *, device=None, day: datetime.date | None = None) -> Match:
+    """The closest enrolled face among ``worker_ids`` within ``tolerance``, if the second-closest worker is at
+    least ``margin`` further away (two look-alikes on one roster must not be confused). With ``device`` and
+    ``day`` the templates come from the roster cache (decrypted once per roster version, reads audited)."""
+    import numpy as np
+
+    if device is not None:
+        from ccus_face import roster_templates
+
+        found = roster_templates.for_site(session, keys, device, day, worker_ids)
+        ids, matrix = found.worker_ids, found.matrix
+    else:
+        known = credentials.payloads(session, keys, DEVICE_TYPE, worker_ids=worker_ids)
+        ids = tuple(w for w, _p in known)
+        matrix = np.stack([from_bytes(p) for _w, p in known]) if known else None
+    if matrix is None:
+        return Match(None, None)
+    distances = np.linalg.norm(matrix - encoding, axis=1)  # face_recognition.face_distance, on the cached matrix
+    order = np.argsort(distances)
+    best, distance = ids[order[0]], float(distances[order[0]])
+    second = next((float(distances[i]) for i in order[1:] if ids[i] != best), None)
+    if distance > tolerance:
+        return Match(None, distance, second)
+    if second is not None and second - distance < margin:
+        return Match(None, distance, second, ambiguous=True)
+    return Match(best, distance, second)
+
+
+def seen_frame(session: Session, device, frame: str, event_id: str, day: datetime.date) -> bool:
+    """Has this device already sent this very frame (the same bytes) under another event id, that day or the day
+    before? A camera never takes the same picture twice: it is a replay. A retry under the same event id is the
+    core's duplicate instead."""
+    from portal.models import EntryExitEvent as E
+
+    return session.execute(select(E.id).where(
+        E.site_id == device.site_id, E.work_date >= day - datetime.timedelta(days=1), E.work_date <= day,
+        E.device_id == device.id, E.device_event_id != event_id, E.refusal.is_(None),
+        E.extras["frame"].as_string() == frame,
+    ).limit(1)).first() is not None
+
+
+def setting(device, name: str) -> float:
+    """A numeric device setting within the schema's bounds (its default when missing or unusable)."""
+    spec = SETTINGS_SCHEMA["properties"][name]
+    value = (device.settings or {}).get(name, spec["default"])
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return spec["default"]
+    return min(max(value, spec["minimum"]), spec["maximum"])
 
 
 def tolerance_of(device) -> float:
     """The device's tolerance setting (照合の許容値), within the schema's bounds."""
-    value = (device.settings or {}).get("tolerance", DEFAULT_TOLERANCE)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return DEFAULT_TOLERANCE
-    return min(max(value, SETTINGS_SCHEMA["properties"]["tolerance"]["minimum"]),
-               SETTINGS_SCHEMA["properties"]["tolerance"]["maximum"])
+    return setting(device, "tolerance")
 
 
 SETTINGS_SCHEMA = {
@@ -131,6 +178,10 @@ SETTINGS_SCHEMA = {
     "properties": {
         "tolerance": {"type": "number", "minimum": 0.3, "maximum": 0.7, "default": DEFAULT_TOLERANCE,
                       "title": "照合の許容値（小さいほど厳格）"},
+        "margin": {"type": "number", "minimum": 0, "maximum": 0.3, "default": DEFAULT_MARGIN,
+                   "title": "2番目に近い技能者との差の下限（似た顔の取り違え防止）"},
+        "temperature_limit": {"type": "number", "minimum": 35, "maximum": 40, "default": DEFAULT_TEMPERATURE_LIMIT,
+                              "title": "検温の注意表示の基準（℃、これ以上を現場ボードで強調）"},
         "kind": {"type": "string", "enum": ["entry", "exit", "work"], "default": "entry",
                  "title": "記録する区分（入場カメラ / 退場カメラ）"},
     },

@@ -114,3 +114,68 @@ def test_an_oversized_upload_is_refused_before_it_is_read(demo_app, camera):
                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "image/jpeg"})
     assert r.status_code == 413 and r.get_json()["code"] == "image_too_large"
     assert events(demo_app, pk) == []
+
+
+def test_the_same_frame_under_a_new_event_id_is_refused_as_a_replay(demo_app, camera):
+    pk, key = camera
+    client = demo_app.test_client()
+    assert post(client, key, "obama2.jpg", event_id="cam-1").get_json()["result"] == "accepted"
+    r = post(client, key, "obama2.jpg", event_id="cam-2")  # the picture captured once, sent again
+    assert r.status_code == 422 and r.get_json()["code"] == "replayed" and not r.get_json()["recognised"]
+    assert post(client, key, "obama2.jpg", event_id="cam-1").get_json()["result"] == "duplicate"  # a plain retry
+    first, replay = events(demo_app, pk)
+    assert first.worker_id is not None and replay.worker_id is None and replay.refusal == "replayed"
+
+
+def test_the_temperature_is_kept_with_the_event_and_bad_values_store_nothing(demo_app, camera):
+    pk, key = camera
+    client = demo_app.test_client()
+    assert post(client, key, "obama2.jpg", event_id="t-1", temperature="37.8").get_json()["result"] == "accepted"
+    [event] = events(demo_app, pk)
+    assert event.extras["temperature"] == 37.8
+    for bad in ("hot", "12", "99.5"):
+        r = post(client, key, "biden_biden2.jpg", event_id=f"t-{bad}", temperature=bad)
+        assert r.status_code == 400 and r.get_json()["code"] == "invalid_temperature"
+    assert len(events(demo_app, pk)) == 1
+
+
+def test_templates_are_decrypted_once_per_roster_version_and_the_reads_audited(demo_app, camera, enrol_face):
+    from portal.models import AuditLog
+
+    def reads():
+        with demo_app.app_context(), using_scope(db.session, ALL):
+            return db.session.execute(select(AuditLog.worker_id, AuditLog.username, AuditLog.detail).where(
+                AuditLog.object_type == "顔テンプレート")).all()
+
+    pk, key = camera
+    client = demo_app.test_client()
+    post(client, key, "obama2.jpg", event_id="a-1")
+    post(client, key, "biden_biden2.jpg", event_id="a-2")
+    first = reads()
+    assert len(first) == 2 and {u for _w, u, _d in first} == {f"device:{pk}"}  # both templates, once
+    assert all("顔認証機器" in d and "名簿版" in d for _w, _u, d in first)
+    enrol_face(MEGURO, "obama.jpg")  # a template changed: decrypted (and audited) again at the next photo
+    post(client, key, "obama2.jpg", event_id="a-3")
+    assert len(reads()) == 4
+
+
+def test_the_site_board_shows_the_temperature_in_red_at_the_devices_limit(demo_app, camera, client_for):
+    _pk, key = camera
+    _pk2, strict = register_device(demo_app, "face", {"tolerance": 0.5, "temperature_limit": 36.0})
+    client = demo_app.test_client()
+    assert post(client, key, "obama2.jpg", event_id="b-1", temperature="37.8").get_json()["recognised"]
+    assert post(client, strict, "biden_biden2.jpg", event_id="b-2", temperature="36.4").get_json()["recognised"]
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        from portal.models import Site
+
+        site_pk = db.session.execute(select(Site.id).where(Site.site_id == SITE_A)).scalar_one()
+    admin, _ = client_for("admin")
+    page = admin.get(f"/site-board/?site={site_pk}").get_data(as_text=True)
+    assert "検温" in page
+    rows = {name: row for name, row in (("目黒", None), ("広尾", None))}
+    for line in page.split("<tr")[1:]:
+        for name in rows:
+            if name in line and "℃" in line:
+                rows[name] = line
+    assert "37.8℃（要確認）" in rows["目黒"] and "temperature-high" in rows["目黒"]  # 37.5 ℃ by default
+    assert "36.4℃（要確認）" in rows["広尾"]  # that device's own limit is 36.0 ℃

@@ -29,12 +29,26 @@ SETTINGS_SCHEMA = {
                     "title": "この現場の着信番号（To）。空なら確認しない"},
         "max_shift_hours": {"type": "integer", "minimum": 1, "maximum": 24, "default": DEFAULT_MAX_SHIFT_HOURS,
                             "title": "入場からこの時間内の発信を退場とする（時間）"},
+        # ccus_phone.signature: the provider's webhook signature
+        "signature": {"type": "string", "enum": ["twilio", "none"], "default": "twilio",
+                      "title": "署名の方式（none は機器キーのみで受け付け、非推奨）"},
+        "auth_token": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$", "writeOnly": True,
+                       "title": "電話事業者のAuth Token（32桁の16進数、署名の検証に使用）"},
+        "keypad": {"type": "boolean", "default": False,
+                   "title": "登録のない電話・共用電話では技能者IDと本人確認番号をプッシュボタンで入力させる"},
+        "webhook_url": {"type": "string", "pattern": "^https?://[^\\s@]+$", "maxLength": 500,
+                        "title": "電話事業者に設定したURL（プロキシでURLが変わるとき。認証情報は含めない）"},
     },
 }
 
 SAY = {
     "entry": "入場を記録しました。",
     "exit": "退場を記録しました。",
+    "keypad": "登録のない電話からの発信です。",
+    "ask_id": "技能者IDの14桁を押して、最後にシャープを押してください。",
+    "ask_pin": "本人確認番号の4桁を押してください。",
+    "bad_id": "技能者IDが正しくありません。",
+    "wrong_pin": "技能者IDまたは本人確認番号が違うか、誤入力が続いたため一時的に使えません。",
     "unknown": "この電話番号は登録されていません。所属の事業者に電話番号の登録を依頼してください。",
     "withheld": "電話番号が通知されていません。番号を通知して、おかけ直しください。",
     "rejected": "記録できませんでした。現場の管理者に連絡してください。",
@@ -94,19 +108,50 @@ def toggled_kind(session: Session, device, worker: Worker, at: datetime.datetime
     return "exit" if last == "entry" else "entry"
 
 
+def _event(device, call: Call) -> dict:
+    return {"event_id": call.call_id, "site_id": device.site.site_id, "time": call.at.isoformat(),
+            "method": METHOD, "extras": {"call_id": call.call_id}}
+
+
 def event_for(session: Session, keys: credentials.CredentialKeys, device, call: Call) -> tuple[str, dict]:
     """(outcome, the core event) for a call. A replayed call id keeps the kind it was first recorded with."""
     worker = None if is_withheld(call.caller) else caller_worker(session, keys, call.caller)
-    event = {"event_id": call.call_id, "site_id": device.site.site_id, "time": call.at.isoformat(),
-             "method": METHOD, "extras": {"call_id": call.call_id}}
     if worker is None:
         # kept as a not-counted event: the caller's number goes to the core only as a credential (stored hashed)
         outcome = "withheld" if is_withheld(call.caller) else "unknown"
-        return outcome, {**event, "kind": "entry", "credential": str(call.caller or "withheld")}
+        return outcome, {**_event(device, call), "kind": "entry", "credential": str(call.caller or "withheld")}
+    return worker_event(session, device, call, worker)
+
+
+def worker_event(session: Session, device, call: Call, worker: Worker, **extras) -> tuple[str, dict]:
+    """(entry or exit, the core event) of a call that named ``worker`` (by the caller's number or the keypad)."""
     earlier = session.execute(select(EntryExitEvent.kind).where(
         EntryExitEvent.device_id == device.id, EntryExitEvent.device_event_id == call.call_id)).scalar()
     kind = earlier or toggled_kind(session, device, worker, call.at)
+    event = _event(device, call)
+    event["extras"].update(extras)
     return kind, {**event, "kind": kind, "worker_id": worker.worker_id}
+
+
+def keypad_enabled(device) -> bool:
+    return (device.settings or {}).get("keypad") is True
+
+
+def keypad_worker(session: Session, keys: credentials.CredentialKeys, worker_code: str, pin: str) -> Worker | None:
+    """The worker a shared phone's caller named by 技能者ID and 本人確認番号 (DTMF), or None. Wrong codes count
+    towards the code's lock (portal.passwords: 4 digits must not be guessable by calling again and again)."""
+    from portal import passwords
+
+    worker = session.execute(select(Worker).where(Worker.worker_id == worker_code)).scalar_one_or_none()
+    if worker is None or not passwords.verify_security_code(session, keys, worker.id, pin):
+        return None
+    return worker
+
+
+def confirmation(session: Session, device, kind: str, worker_code: str) -> str:
+    """What the caller hears after a recorded entry or exit: name, site and which way, in Japanese."""
+    name = session.execute(select(Worker.name).where(Worker.worker_id == worker_code)).scalar() or ""
+    return f"{name}さん、{device.site.name}の{SAY[kind]}"
 
 
 def answer_xml(message: str) -> str:
@@ -115,3 +160,14 @@ def answer_xml(message: str) -> str:
 
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<Response><Say language="ja-JP">{escape(message)}</Say><Hangup/></Response>')
+
+
+def gather_xml(message: str, action: str, digits: int) -> str:
+    """Ask for digits on the keypad (TwiML <Gather>): the provider posts them as ``Digits`` to ``action``, a
+    URL relative to this webhook's, signed like every request."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<Response><Gather input="dtmf" numDigits="{digits}" finishOnKey="#" timeout="10" '
+            f'action={quoteattr(action)} method="POST"><Say language="ja-JP">{escape(message)}</Say></Gather>'
+            f'<Say language="ja-JP">{escape(SAY["rejected"])}</Say><Hangup/></Response>')

@@ -7,6 +7,11 @@ URL's user-info as an ``Authorization: Basic`` header, so the key never appears 
 ``Authorization: Bearer <device key>``. The key names the device, hence the site; a device whose settings list
 its ``numbers`` also refuses calls to another number (To), so a URL copied to the wrong number records nothing.
 Revoking the device (or issuing a new key) disables the URL. Replays of one CallSid record the call once.
+The answer confirms name, site and entry or exit in Japanese. With the device setting ``keypad``, a caller whose
+number is unknown or withheld (a shared phone) is asked for the 技能者ID and the 本人確認番号 by DTMF
+(``?step=id``, then ``?step=pin&worker=…``; nothing is stored before the code is right).
+The key alone is not enough: the provider's signature is verified too (ccus_phone.signature) before anything
+is stored.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ import datetime
 
 from flask import Blueprint, Response, current_app, request
 
-from ccus_phone import calls
+from ccus_phone import calls, signature
 from portal.errors import DomainError
 
 blueprint = Blueprint("ccus_phone", __name__, url_prefix="/api/v1/phone")
@@ -47,6 +52,7 @@ def call():
     if device.device_type != calls.DEVICE_TYPE:
         raise DomainError("wrong_device_type", "この機器の種類では電話の着信を受け付けできません。", 403)
     form = request.form
+    signature.verify(device.settings, request.url, form, request.headers.get(signature.HEADER))
     call_id = (form.get("CallSid") or form.get("CallUUID") or "").strip()
     if not call_id:
         raise DomainError("missing_call_id", "CallSid（通話ID）がありません。", 400)
@@ -54,13 +60,36 @@ def call():
     received = calls.Call(call_id=call_id[:100], caller=form.get("From", ""), called=form.get("To", ""),
                           at=datetime.datetime.now(datetime.timezone.utc))
     keys = keys_from_config(current_app.config)
-    # Reviewed scope: the caller's number is looked up among all enrolled numbers (by its keyed hash); the
-    # toggle reads only this worker's events on this device's site.
+    step, digits = request.args.get("step"), "".join(form.get("Digits", "").split()).rstrip("#")
+    # Reviewed scope: the caller's number is looked up among all enrolled numbers (by its keyed hash), a keyed-in
+    # 技能者ID among all workers; the toggle reads only this worker's events on this device's site.
     with using_scope(session, ALL):
-        outcome, event = calls.event_for(session, keys, device, received)
+        if step == "pin" and calls.keypad_enabled(device):
+            worker = calls.keypad_worker(session, keys, request.args.get("worker", ""), digits)
+            if worker is None:
+                return _xml(calls.answer_xml(calls.SAY["wrong_pin"]))
+            outcome, event = calls.worker_event(session, device, received, worker, keypad=True)
+        elif step == "id" and calls.keypad_enabled(device):
+            if not (len(digits) == 14 and digits.isascii() and digits.isdigit()):
+                return _xml(calls.gather_xml(calls.SAY["bad_id"] + calls.SAY["ask_id"], "calls?step=id", 14))
+            return _xml(calls.gather_xml(calls.SAY["ask_pin"], f"calls?step=pin&worker={digits}", 4))
+        else:
+            outcome, event = calls.event_for(session, keys, device, received)
+            if outcome in ("unknown", "withheld") and calls.keypad_enabled(device):
+                return _xml(calls.gather_xml(calls.SAY["keypad"] + calls.SAY["ask_id"], "calls?step=id", 14))
     [result] = ingest.ingest_for_app(current_app, session, device, [event], now=received.at).results
-    message = calls.SAY[outcome if result["result"] in ("accepted", "duplicate") else "rejected"]
-    return Response(calls.answer_xml(message), mimetype="text/xml")
+    if result["result"] not in ("accepted", "duplicate"):
+        message = calls.SAY["rejected"]
+    elif outcome in ("entry", "exit"):
+        with using_scope(session, ALL):
+            message = calls.confirmation(session, device, outcome, event["worker_id"])
+    else:
+        message = calls.SAY[outcome]
+    return _xml(calls.answer_xml(message))
+
+
+def _xml(body: str) -> Response:
+    return Response(body, mimetype="text/xml")
 
 
 def register(app) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 MEGURO = "30154216388821"  # 目黒 一郎, (株)基金建設, on A現場工事's roster in the demo
 HIROO = "17788930382321"  # 広尾 二郎, same employer and site
 SITE_A = "36265810102371"
+AUTH_TOKEN = "0123456789abcdef0123456789abcdef"  # the provider account's auth token, as in the device's settings
 
 
 def employer_login_of(application, worker_code: str) -> dict:
@@ -21,6 +22,6 @@ def register_device(application, device_type: str, settings: dict | None = None,
 
     with application.app_context(), using_scope(db.session, ALL):
         device, key = device_admin.register_device(db.session, site, device_type)
-        device.settings = settings
+        device_admin.set_settings(db.session, device, settings)  # through the device type's settings schema
         db.session.commit()
         return device.id, key

@@ -1,5 +1,5 @@
 """The telephony webhook, end to end through the core ingest function: real HTTP requests to the app (Flask's
-test client), and one to a real server process."""
+test client), and one to a real server process, each signed as Twilio signs it (twilio's own RequestValidator)."""
 from __future__ import annotations
 
 import base64
@@ -10,8 +10,9 @@ import sys
 import textwrap
 
 import pytest
-from phone_helpers import MEGURO, SITE_A, register_device
+from phone_helpers import AUTH_TOKEN, MEGURO, SITE_A, register_device
 from sqlalchemy import select
+from twilio.request_validator import RequestValidator
 
 from ccus_phone import enrolment
 from portal import credentials, device_admin
@@ -26,7 +27,7 @@ MEGURO_MOBILE = "+819012345678"
 @pytest.fixture
 def phone(demo_app):
     """A phone device on A現場工事 answering 03-1234-0000, and 目黒 一郎's mobile number enrolled."""
-    pk, key = register_device(demo_app, "phone", {"numbers": ["03-1234-0000"]})
+    pk, key = register_device(demo_app, "phone", {"numbers": ["03-1234-0000"], "auth_token": AUTH_TOKEN})
     with demo_app.app_context(), using_scope(db.session, ALL):
         worker = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
         enrolment.enrol(db.session, credentials.keys_from_config(demo_app.config), worker, "090-1234-5678")
@@ -38,9 +39,17 @@ def basic(key: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"phone:{key}".encode()).decode()}
 
 
-def dial(client, key, caller, sid, to=SITE_NUMBER, headers=None):
-    return client.post("/api/v1/phone/calls", data={"From": caller, "To": to, "CallSid": sid, "AccountSid": "AC1"},
-                       headers=basic(key) if headers is None else headers)
+WEBHOOK = "http://localhost/api/v1/phone/calls"  # the URL the test client's requests arrive at
+
+
+def signed(form: dict, url: str = WEBHOOK, token: str = AUTH_TOKEN) -> dict:
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, form)}
+
+
+def dial(client, key, caller, sid, to=SITE_NUMBER, headers=None, sign=True):
+    form = {"From": caller, "To": to, "CallSid": sid, "AccountSid": "AC1"}
+    headers = basic(key) if headers is None else headers
+    return client.post("/api/v1/phone/calls", data=form, headers={**headers, **(signed(form) if sign else {})})
 
 
 def events(app, device_pk) -> list[EntryExitEvent]:
@@ -60,8 +69,11 @@ def said(response) -> str:
 def test_calls_toggle_entry_and_exit_and_replays_change_nothing(demo_app, phone):
     pk, key = phone
     client = demo_app.test_client()
-    assert "入場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA1"))
-    assert "退場を記録しました" in said(dial(client, key, "+81 90-1234-5678", "CA2"))
+    first = said(dial(client, key, MEGURO_MOBILE, "CA1"))
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        site_name = db.session.execute(select(Site.name).where(Site.site_id == SITE_A)).scalar_one()
+    assert f"目黒 一郎さん、{site_name}の入場を記録しました。" in first  # name, site and which way
+    assert f"目黒 一郎さん、{site_name}の退場を記録しました。" in said(dial(client, key, "+81 90-1234-5678", "CA2"))
     assert "入場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA3"))
     # the provider retries CA2: the same answer, nothing stored again
     assert "退場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA2"))
@@ -93,7 +105,7 @@ def test_a_worker_not_on_the_roster_is_recorded_not_counted(demo_app, phone):
         meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
         rostered = select(SiteWorkerRegistration.site_id).where(SiteWorkerRegistration.worker_id == meguro.id)
         other_site = db.session.execute(select(Site.site_id).where(Site.id.not_in(rostered))).scalars().first()
-    pk2, key2 = register_device(demo_app, "phone", None, site=other_site)
+    pk2, key2 = register_device(demo_app, "phone", {"auth_token": AUTH_TOKEN}, site=other_site)
     assert "入場を記録しました" in said(dial(demo_app.test_client(), key2, MEGURO_MOBILE, "CA20"))
     [event] = events(demo_app, pk2)
     with demo_app.app_context(), using_scope(db.session, ALL):
@@ -118,11 +130,23 @@ def test_a_caller_number_posted_through_the_ingest_api_names_the_worker(demo_app
     assert unknown.worker_id is None and unknown.credential_hash
 
 
-@pytest.mark.parametrize("case", ["no key", "wrong key", "other type", "revoked", "wrong number", "no call id"])
+@pytest.mark.parametrize("case", ["no key", "wrong key", "other type", "revoked", "wrong number", "no call id",
+                                  "unsigned", "forged", "other account", "altered", "other url"])
 def test_refused_requests_store_nothing(demo_app, phone, case):
     pk, key = phone
     client = demo_app.test_client()
     headers, to, sid, status, code = basic(key), SITE_NUMBER, "CA30", 401, "invalid_device_key"
+    if case in ("unsigned", "forged", "other account", "altered", "other url"):
+        form = {"From": MEGURO_MOBILE, "To": SITE_NUMBER, "CallSid": "CA30", "AccountSid": "AC1"}
+        sign = {"unsigned": {}, "forged": {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"},
+                "other account": signed(form, token="f" * 32),
+                "altered": signed({**form, "From": "+819099998888"}),  # signed for another caller
+                "other url": signed(form, url="https://attacker.example/api/v1/phone/calls")}[case]
+        r = client.post("/api/v1/phone/calls", data=form, headers={**basic(key), **sign})
+        assert r.status_code == 403
+        assert r.get_json()["code"] == ("missing_signature" if case == "unsigned" else "invalid_signature")
+        assert events(demo_app, pk) == []
+        return
     if case == "no key":
         headers = {}
     elif case == "wrong key":
@@ -141,6 +165,35 @@ def test_refused_requests_store_nothing(demo_app, phone, case):
     r = dial(client, key, MEGURO_MOBILE, sid, to=to, headers=headers)
     assert r.status_code == status and r.get_json()["code"] == code
     assert events(demo_app, pk) == []
+
+
+def test_the_auth_token_is_checked_by_the_settings_schema_and_needed(demo_app):
+    from portal.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        register_device(demo_app, "phone", {"auth_token": "not-a-token"})
+    assert refused.value.code == "invalid_settings" and "Auth Token" in refused.value.message
+    with pytest.raises(DomainError):
+        register_device(demo_app, "phone", {"signature": "md5"})
+    pk, key = register_device(demo_app, "phone", None)  # no token: every call refused, nothing stored
+    r = dial(demo_app.test_client(), key, MEGURO_MOBILE, "CA60")
+    assert r.status_code == 403 and r.get_json()["code"] == "signature_not_configured"
+    assert events(demo_app, pk) == []
+    pk, key = register_device(demo_app, "phone", {"signature": "none"})  # a provider without Twilio's scheme
+    assert dial(demo_app.test_client(), key, MEGURO_MOBILE, "CA61", sign=False).status_code == 200
+
+
+def test_the_public_url_setting_is_what_is_signed(demo_app):
+    """Behind a proxy the provider signs the public https URL, not the one the app sees."""
+    public = "https://ccus.example.jp/api/v1/phone/calls"
+    pk, key = register_device(demo_app, "phone", {"auth_token": AUTH_TOKEN, "webhook_url": public})
+    form = {"From": "+819099998888", "To": SITE_NUMBER, "CallSid": "CA70"}
+    client = demo_app.test_client()
+    assert client.post("/api/v1/phone/calls", data=form, headers={**basic(key), **signed(form)}).status_code == 403
+    for url in (public, "https://ccus.example.jp:443/api/v1/phone/calls"):  # with or without the default port
+        form["CallSid"] = f"CA7{len(url)}"
+        assert client.post("/api/v1/phone/calls", data=form, headers={**basic(key), **signed(form, url)}).status_code == 200
+    assert len(events(demo_app, pk)) == 2
 
 
 def test_bearer_key_is_accepted_too(demo_app, phone):
@@ -172,7 +225,10 @@ def test_a_real_server_process_answers_the_provider(demo_app, phone, tmp_path):
     try:
         port = int(proc.stdout.readline())
         url = f"http://phone:{key}@127.0.0.1:{port}/api/v1/phone/calls"
-        r = requests.post(url, data={"From": MEGURO_MOBILE, "To": SITE_NUMBER, "CallSid": "CA50"}, timeout=30)
+        form = {"From": MEGURO_MOBILE, "To": SITE_NUMBER, "CallSid": "CA50"}
+        # Twilio signs the URL without the user-info; a proxy in front would be the webhook_url setting
+        r = requests.post(url, data=form, headers=signed(form, f"http://127.0.0.1:{port}/api/v1/phone/calls"),
+                          timeout=30)
         assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/xml")
         assert "入場を記録しました" in r.content.decode("utf-8")
         r = requests.post(f"http://127.0.0.1:{port}/api/v1/phone/calls", data={"From": MEGURO_MOBILE, "CallSid": "CA51"},
@@ -182,3 +238,51 @@ def test_a_real_server_process_answers_the_provider(demo_app, phone, tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
     assert [e.device_event_id for e in events(demo_app, pk)] == ["CA50"]
+
+
+def _keypad(client, key, sid, query="", digits=None, caller="anonymous"):
+    """One request of the DTMF dialogue, signed for its own URL (the action URL the answer named)."""
+    url = WEBHOOK + query
+    form = {"From": caller, "To": SITE_NUMBER, "CallSid": sid}
+    if digits is not None:
+        form["Digits"] = digits
+    return client.post(url, data=form, headers={**basic(key), **signed(form, url)})
+
+
+def test_a_shared_phone_keys_in_the_worker_id_and_security_code(demo_app):
+    from portal import passwords
+
+    pk, key = register_device(demo_app, "phone", {"auth_token": AUTH_TOKEN, "keypad": True})
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
+        meguro_pk = meguro.id
+        passwords.issue_security_code(db.session, credentials.keys_from_config(demo_app.config), meguro_pk, "4321",
+                                      password_changed=True)
+        db.session.commit()
+    client = demo_app.test_client()
+    asked = said(_keypad(client, key, "CA80"))  # a withheld (or unknown) number: asked for the ID, nothing stored
+    assert '<Gather input="dtmf" numDigits="14"' in asked and 'action="calls?step=id"' in asked
+    assert "技能者IDの14桁" in asked and events(demo_app, pk) == []
+    again = said(_keypad(client, key, "CA80", "?step=id", "1234"))  # too short: asked again
+    assert "技能者IDが正しくありません" in again and 'action="calls?step=id"' in again
+    pin = said(_keypad(client, key, "CA80", "?step=id", MEGURO + "#"))
+    assert f'action="calls?step=pin&amp;worker={MEGURO}"' in pin and "本人確認番号" in pin
+    wrong = said(_keypad(client, key, "CA80", f"?step=pin&worker={MEGURO}", "0000"))
+    assert "本人確認番号が違う" in wrong and events(demo_app, pk) == []
+    done = said(_keypad(client, key, "CA80", f"?step=pin&worker={MEGURO}", "4321"))
+    assert "目黒 一郎さん" in done and "入場を記録しました" in done
+    [event] = events(demo_app, pk)
+    assert event.worker_code == MEGURO and event.worker_id == meguro_pk and event.extras["keypad"] is True
+    # the signature covers the query too: another worker's ID in a replayed request is refused
+    form = {"From": "anonymous", "To": SITE_NUMBER, "CallSid": "CA81", "Digits": "4321"}
+    r = client.post(WEBHOOK + "?step=pin&worker=17788930382321", data=form,
+                    headers={**basic(key), **signed(form, WEBHOOK + f"?step=pin&worker={MEGURO}")})
+    assert r.status_code == 403 and r.get_json()["code"] == "invalid_signature"
+
+
+def test_without_the_keypad_setting_an_unknown_caller_is_recorded_as_before(demo_app, phone):
+    pk, key = phone
+    r = said(_keypad(demo_app.test_client(), key, "CA90", "?step=pin&worker=" + MEGURO, "4321"))
+    assert "Gather" not in r and "番号を通知して" in r  # the keypad steps are off: the call is what it was
+    [event] = events(demo_app, pk)
+    assert event.worker_id is None

@@ -5,7 +5,11 @@
 - ``GET /api/v1/qr/site-token``: the current token of the device's site, as JSON with the QR image (SVG) of the
   scan URL and the seconds until it changes;
 - ``GET|POST /qr/scan/<device>/<token>`` (FAB view, role 技能者): the page the phone's camera opens; the worker,
-  logged in as themself, presses 入場 or 退場.
+  logged in as themself, presses 入場 or 退場;
+- ``GET /qr/gate/``: the gate page for a keyboard-wedge QR reader (the common handheld, which types the code and
+  Enter): the terminal keeps its device key like the kiosk, posts each worker QR to the core's events API and
+  shows a big green or red answer (a refused code says why); scans during a short outage are queued on the
+  terminal and sent, once each, when the portal is back.
 """
 from __future__ import annotations
 
@@ -24,6 +28,11 @@ blueprint = Blueprint("ccus_qr_kiosk", __name__, template_folder=TEMPLATES)
 @blueprint.get("/qr/kiosk/")
 def kiosk():
     return render_template("ccus_qr/kiosk.html")
+
+
+@blueprint.get("/qr/gate/")
+def gate():
+    return render_template("ccus_qr/gate.html")
 
 
 @blueprint.get("/api/v1/qr/site-token")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ccus_qr import DEVICE_TYPE, tokens
+from ccus_qr import DEVICE_TYPE, revocation, tokens
 from portal.devices import DeviceType, hookimpl
+from portal.refusals import Refused
 
 LABEL = "QRコード"
 MARK = "QR"
@@ -39,12 +40,18 @@ def ccus_device_types():
 
 
 @hookimpl
-def ccus_resolve_worker(device, credential):
-    """A gate scanner posted a worker QR: its 技能者ID if the signature is ours and it is not too old."""
+def ccus_resolve_worker(device, credential, session):
+    """A gate scanner posted a worker QR: its 技能者ID if the signature is ours, it is not too old and not revoked;
+    anything else is refused with its code (malformed, forged, foreign, expired, not_yet_valid, revoked), so the
+    gate shows red."""
     if device.device_type != DEVICE_TYPE:
         return None
-    worker_id, _reason = tokens.check_worker(tokens.qr_key(current_app.config), credential,
-                                             max_age_days=setting(device, "max_age_days"))
+    worker_id, reason = tokens.check_worker(tokens.qr_key(current_app.config), credential,
+                                            max_age_days=setting(device, "max_age_days"))
+    if worker_id is None:
+        return Refused(reason)
+    if revocation.is_revoked(session, worker_id, tokens.issued_at(credential)):
+        return Refused("revoked")
     return worker_id
 
 
@@ -59,6 +66,7 @@ def ccus_register_routes(app):
     app.register_blueprint(blueprint)
     app.appbuilder.add_view_no_menu(ScanView)  # reached by scanning a site QR, not from the menu
     grant(app.config["FAB_ROLES"], [ROLE_WORKER], "ScanView", "can_scan")
-    add(app.appbuilder, MyQrView, "私のQRコード", "技能者", {ROLE_WORKER: "can_mine"}, icon="fa-qrcode")
-    add(app.appbuilder, PrintQrView, "QRコードの印刷", "技能者", {ROLE_EMPLOYER: "can_print|can_print_png"},
+    add(app.appbuilder, MyQrView, "私のQRコード", "技能者", {ROLE_WORKER: "can_mine|can_revoke"}, icon="fa-qrcode")
+    add(app.appbuilder, PrintQrView, "QRコードの印刷", "技能者",
+        {ROLE_EMPLOYER: "can_print|can_print_png|can_revoke"},
         icon="fa-qrcode")

@@ -1,8 +1,11 @@
 """Signing and checking the QR payloads (no Flask, no database: plain functions over a key and a clock).
 
-Worker QR: ``CCUSW1.<技能者ID>.<issued, unix seconds>.<signature>``. The signature is an HMAC-SHA256 over the
-rest, with a key of this installation (CCUS_QR_KEY, else derived from the credential key), truncated to 128
-bits and base64url-encoded: short enough for a small QR, far beyond guessing.
+Worker QR: ``CCUSW2.<installation>.<技能者ID>.<issued, unix seconds>.<signature>``. The signature is an
+HMAC-SHA256 over the rest, with a key of this installation (CCUS_QR_KEY, else derived from the credential key),
+truncated to 128 bits and base64url-encoded: short enough for a small QR, far beyond guessing. The installation
+tag (an HMAC of a fixed text, 6 characters, no secret) lets a gate tell another installation's genuine code
+(``foreign``) from a forgery. Codes of the first format ``CCUSW1.<技能者ID>.<issued>.<signature>`` (printed
+stickers) are still read.
 
 Site token: an HMAC of (device, time window) where a window is ``period`` seconds long; the kiosk shows the
 current window's token, and the previous window's is accepted too, so a worker who scans just before the
@@ -15,7 +18,8 @@ import hashlib
 import hmac
 import time
 
-WORKER_PREFIX = "CCUSW1"
+WORKER_PREFIX = "CCUSW2"
+OLD_PREFIX = "CCUSW1"
 DEFAULT_MAX_AGE_DAYS = 30
 DEFAULT_PERIOD = 30  # seconds a site token is shown
 CLOCK_SKEW = 300  # seconds a QR may seem issued in the future (a scanner's clock running behind)
@@ -32,30 +36,41 @@ def _mac(key: bytes, message: str, nbytes: int = 16) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def installation(key: bytes) -> str:
+    return _mac(key, "installation", 4)[:6]
+
+
 def sign_worker(key: bytes, worker_id: str, issued: int | None = None) -> str:
     issued = int(time.time() if issued is None else issued)
-    body = f"{WORKER_PREFIX}.{worker_id}.{issued}"
+    body = f"{WORKER_PREFIX}.{installation(key)}.{worker_id}.{issued}"
     return f"{body}.{_mac(key, body)}"
+
+
+def issued_at(payload: str) -> int:
+    """When a genuine worker QR (as check_worker accepted it) was issued."""
+    return int(str(payload).strip().split(".")[-2])
 
 
 def check_worker(key: bytes, payload, now: float | None = None,
                  max_age_days: float = DEFAULT_MAX_AGE_DAYS) -> tuple[str | None, str]:
-    """(技能者ID, "ok") for a genuine QR within its age, else (None, reason): malformed, forged, expired,
-    not_yet_valid."""
+    """(技能者ID, "ok") for a genuine QR within its age, else (None, reason): malformed, foreign (signed by
+    another installation), forged (or altered), expired, not_yet_valid — the codes of portal.refusals."""
     now = time.time() if now is None else now
     parts = str(payload or "").strip().split(".")
-    if len(parts) != 4 or parts[0] != WORKER_PREFIX or not (parts[1].isdigit() and len(parts[1]) == 14) \
-            or not parts[2].isdigit():
+    if len(parts) == 4 and parts[0] == OLD_PREFIX:
+        parts.insert(1, None)
+    elif not (len(parts) == 5 and parts[0] == WORKER_PREFIX):
         return None, "malformed"
-    body = ".".join(parts[:3])
-    if not hmac.compare_digest(_mac(key, body), parts[3]):
-        return None, "forged"
-    issued = int(parts[2])
-    if issued > now + CLOCK_SKEW:
+    _prefix, tag, worker, issued, signature = parts
+    if not (worker.isascii() and worker.isdigit() and len(worker) == 14 and issued.isascii() and issued.isdigit()):
+        return None, "malformed"
+    if not hmac.compare_digest(_mac(key, ".".join(p for p in parts[:4] if p is not None)), signature):
+        return None, "foreign" if tag is not None and tag != installation(key) else "forged"
+    if int(issued) > now + CLOCK_SKEW:
         return None, "not_yet_valid"
-    if now - issued > max_age_days * 86400:
+    if now - int(issued) > max_age_days * 86400:
         return None, "expired"
-    return parts[1], "ok"
+    return worker, "ok"
 
 
 def window(now: float | None = None, period: int = DEFAULT_PERIOD) -> int:

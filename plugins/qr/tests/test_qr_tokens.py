@@ -22,7 +22,15 @@ def test_keys_differ_per_installation():
     assert other != KEY
     assert tokens.qr_key({"CCUS_QR_KEY": "qr only", "CCUS_CREDENTIAL_KEY": "one installation"}) != KEY
     payload = tokens.sign_worker(other, WORKER, issued=NOW)
-    assert tokens.check_worker(KEY, payload, now=NOW) == (None, "forged")
+    assert tokens.check_worker(KEY, payload, now=NOW) == (None, "foreign")  # genuine elsewhere, refused here
+    assert tokens.check_worker(KEY, _tamper(payload, 1, tokens.installation(KEY)), now=NOW) == (None, "forged")
+
+
+def test_codes_of_the_first_format_are_still_read():
+    body = f"CCUSW1.{WORKER}.{NOW}"
+    old = f"{body}.{tokens._mac(KEY, body)}"  # as printed before the installation tag
+    assert tokens.check_worker(KEY, old, now=NOW) == (WORKER, "ok") and tokens.issued_at(old) == NOW
+    assert tokens.check_worker(KEY, _tamper(old, 1, "17788930382321"), now=NOW) == (None, "forged")
 
 
 def _tamper(payload: str, index: int, value: str) -> str:
@@ -32,12 +40,13 @@ def _tamper(payload: str, index: int, value: str) -> str:
 
 
 @pytest.mark.parametrize("make, reason", [
-    (lambda p: _tamper(p, 1, "17788930382321"), "forged"),  # another worker's ID under this signature
-    (lambda p: _tamper(p, 2, str(NOW + 60)), "forged"),  # a later issue time
+    (lambda p: _tamper(p, 2, "17788930382321"), "forged"),  # another worker's ID under this signature
+    (lambda p: _tamper(p, 3, str(NOW + 60)), "forged"),  # a later issue time
     (lambda p: p[:-1] + ("A" if p[-1] != "A" else "B"), "forged"),
     (lambda p: p + ".x", "malformed"),
     (lambda p: "hello", "malformed"),
-    (lambda p: _tamper(p, 1, "123"), "malformed"),
+    (lambda p: _tamper(p, 2, "123"), "malformed"),
+    (lambda p: _tamper(p, 2, "３０１５４２１６３８８８２１"), "malformed"),  # full-width digits are digits to Python
     (lambda p: None, "malformed"),
 ])
 def test_forged_or_malformed_worker_qr_names_nobody(make, reason):

@@ -7,14 +7,16 @@ from ccus_qr import plugin, tokens
 from portal.db import db
 from portal.devices import device_types
 from portal.models import Device
+from portal.refusals import Refused
 from portal.scoping import ALL, using_scope
 from qr_helpers import MEGURO, decode_png, employer_login_of, logged_in, other_employer_login
 
 
 def _resolve(app, credential, device_type="qr", settings=None):
     with app.test_request_context(), using_scope(db.session, ALL):
-        return plugin.ccus_resolve_worker(device=Device(device_type=device_type, settings=settings),
-                                          credential=credential)
+        found = plugin.ccus_resolve_worker(device=Device(device_type=device_type, settings=settings),
+                                           credential=credential, session=db.session)
+        return f"refused:{found.code}" if isinstance(found, Refused) else found
 
 
 def test_device_type_comes_through_the_entry_point(demo_app):
@@ -34,7 +36,7 @@ def test_employer_prints_a_qr_that_resolves_at_the_gate(demo_app):
     r = client.get(f"/qr/print/qr.png?worker_id={MEGURO}")
     assert r.status_code == 200 and r.mimetype == "image/png"
     [payload] = decode_png(r.data)  # read back from the image, as a scanner would
-    assert payload.startswith(f"CCUSW1.{MEGURO}.")
+    assert payload.startswith(f"CCUSW2.{tokens.installation(tokens.qr_key(demo_app.config))}.{MEGURO}.")
     assert _resolve(demo_app, payload) == MEGURO
     assert _resolve(demo_app, payload, device_type="cardreader") is None  # not ours to answer
 
@@ -55,14 +57,19 @@ def test_workers_and_employers_see_only_their_screen(client_for):
         assert r.status_code in (302, 403) and "<svg" not in r.get_data(as_text=True)
 
 
-def test_forged_or_expired_qr_resolves_to_nobody(demo_app):
+def test_forged_expired_or_foreign_qr_is_refused_with_its_code(demo_app):
     key = tokens.qr_key(demo_app.config)
     old = tokens.sign_worker(key, MEGURO, issued=int(time.time()) - 10 * 86400)
     assert _resolve(demo_app, old) == MEGURO
-    assert _resolve(demo_app, old, settings={"max_age_days": 7}) is None  # the device allows a week
-    forged = tokens.sign_worker(tokens.qr_key({"SECRET_KEY": "somebody else's"}), MEGURO)
-    assert _resolve(demo_app, forged) is None
-    assert _resolve(demo_app, "CCUSW1.30154216388821.1.xyz") is None
+    assert _resolve(demo_app, old, settings={"max_age_days": 7}) == "refused:expired"  # the device allows a week
+    foreign = tokens.sign_worker(tokens.qr_key({"SECRET_KEY": "somebody else's"}), MEGURO)
+    assert _resolve(demo_app, foreign) == "refused:foreign"
+    altered = foreign.replace(f".{tokens.installation(tokens.qr_key({'SECRET_KEY': 'somebody else' + chr(39) + 's'}))}.",
+                              f".{tokens.installation(key)}.")
+    assert _resolve(demo_app, altered) == "refused:forged"
+    assert _resolve(demo_app, "CCUSW1.30154216388821.1.xyz") == "refused:forged"
+    assert _resolve(demo_app, "hello") == "refused:malformed"
+    assert _resolve(demo_app, "hello", device_type="cardreader") is None  # another type's credential: not ours
 
 
 def test_settings_are_bounded():
