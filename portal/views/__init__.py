@@ -4,6 +4,7 @@ from portal.views import devices_admin, events_api
 from portal.views import accounts, disclosure as disclosure_views, worker_portal
 from portal.views import corrections as correction_views, work_calendar as calendar_views
 from portal.views import reports as report_views
+from portal.views import safety as safety_views
 
 
 def register(appbuilder) -> None:
@@ -18,3 +19,4 @@ def register(appbuilder) -> None:
     correction_views.register(appbuilder)
     calendar_views.register(appbuilder)
     report_views.register(appbuilder)
+    safety_views.register(appbuilder)
