@@ -74,11 +74,12 @@ def install(session_class) -> None:
 # --- the scan of produced files ---------------------------------------------------------------------------------
 
 # 基礎年金番号: 4 + 6 digits (1234-567890); 雇用保険 被保険者番号: 4 + 6 + 1 digits (1234-567890-1); a 健康保険
-# 記号・番号 is printed after its labels. A 14-digit CCUS ID, a date or a phone number matches none of these.
+# 記号・番号 is printed after its labels (a company's 事業所整理記号 is not a person's and may be printed). A 14-digit
+# CCUS ID, a date or a phone number matches none of these.
 FORBIDDEN = {
     "基礎年金番号": re.compile(r"(?<![0-9])[0-9]{4}[-‐－ ]?[0-9]{6}(?![0-9])"),
     "雇用保険の被保険者番号（全桁）": re.compile(r"(?<![0-9])[0-9]{4}[-‐－ ]?[0-9]{6}[-‐－ ]?[0-9](?![0-9])"),
-    "健康保険の記号・番号": re.compile(r"(記号|被保険者証番号|保険者番号|基礎年金番号)\s*[:：]?\s*[0-9０-９]"),
+    "健康保険の記号・番号": re.compile(r"((?<!整理)記号|被保険者証番号|保険者番号|基礎年金番号)\s*[:：]?\s*[0-9０-９]"),
 }
 
 

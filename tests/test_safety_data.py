@@ -125,3 +125,15 @@ def test_roster_items_reach_the_prime_and_the_foreign_status_does_not(demo_app):
     assert "血圧は40〜300の数値で入力してください。" in page.get_data(as_text=True)
     with demo_app.app_context(), using_scope(db.session, ALL):
         assert db.session.get(WorkerSafetyRecord, pk).blood_pressure_high == 128
+
+
+def test_the_scan_finds_the_forbidden_numbers_and_passes_the_allowed_ones():
+    from portal.safety_data import forbidden_numbers
+
+    assert forbidden_numbers("基礎年金番号: 1234-567890") == ["基礎年金番号", "健康保険の記号・番号"]
+    assert forbidden_numbers("被保険者番号 5012-345678-9") == ["基礎年金番号", "雇用保険の被保険者番号（全桁）"] or \
+        "雇用保険の被保険者番号（全桁）" in forbidden_numbers("被保険者番号 5012-345678-9")
+    assert forbidden_numbers("記号 12 番号 3") == ["健康保険の記号・番号"]
+    assert forbidden_numbers("x", known=("50123456789",)) == [] and forbidden_numbers("5012-345678-9 ", known=("50123456789",))
+    # what the forms do print: IDs, dates, phone numbers, a company's 事業所整理記号, the last 4 digits
+    assert forbidden_numbers("36265810102371 2026/04/01 03-1111-0001 090-1234-5678 事業所整理記号 01-ｱｲｳ 6789") == []
