@@ -137,3 +137,16 @@ def test_the_scan_finds_the_forbidden_numbers_and_passes_the_allowed_ones():
     assert forbidden_numbers("x", known=("50123456789",)) == [] and forbidden_numbers("5012-345678-9 ", known=("50123456789",))
     # what the forms do print: IDs, dates, phone numbers, a company's 事業所整理記号, the last 4 digits
     assert forbidden_numbers("36265810102371 2026/04/01 03-1111-0001 090-1234-5678 事業所整理記号 01-ｱｲｳ 6789") == []
+
+
+def test_viewing_the_roster_items_is_in_the_workers_trail(demo_app, client_for):
+    from portal.models import AuditLog
+
+    world = seed(demo_app)
+    client, entry = client_for("prime", 0)
+    page = client.get("/workersafetyrecordview/list/")
+    assert page.status_code == 200 and "目黒 一郎" in page.get_data(as_text=True)
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        logged = db.session.execute(select(AuditLog).where(AuditLog.worker_id == world["workers"][MEGURO],
+                                                           AuditLog.username == entry["login"])).scalars().all()
+    assert any("WorkerSafetyRecord" in (log.object_type or "") for log in logged)

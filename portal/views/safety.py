@@ -10,6 +10,7 @@ from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.validators import NumberRange, Optional
 
+from portal import audit
 from portal.db import db
 from portal.models import Employer, Site
 from portal.models.safety import (
@@ -30,6 +31,11 @@ from portal.views.base import add, add_api, model_api, model_view
 from portal.views.masters import item_worker_choices
 
 SAFETY = "安全書類"
+
+# The 作業員名簿 items are a worker's personal data: every view and change goes to its trail (portal.audit).
+audit.WHAT_LABELS.update({"WorkerSafetyRecord": "作業員名簿の記載事項", "WorkerForeignStatus": "外国人技能実習生・特定技能"})
+for _model in (WorkerSafetyRecord, WorkerForeignStatus):
+    audit.watch(_model)
 
 
 def _choices(label: str, values) -> dict:
