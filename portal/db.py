@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal import roster_changes, scoping, validation
+from portal import roster_changes, safety_data, scoping, validation
 
 
 class PortalSession(FlaskSession):
@@ -24,6 +24,7 @@ class ScopedSession(Session):
 for _cls in (PortalSession, ScopedSession):
     scoping.install(_cls)
     validation.install(_cls)
+    safety_data.install(_cls)
     roster_changes.install(_cls)  # after validation: a refused change never gets here
 
 db = SQLA(session_options={"class_": PortalSession})

@@ -56,6 +56,13 @@ LABELS = {
     # the trail of a history (portal.models.history_trail)
     "before": "変更前", "after": "変更後", "cause": "変更の原因", "cause_label": "変更の原因", "actor": "変更者",
     "action_label": "操作",
+    # safety documents (portal.models.safety)
+    "authority": "大臣・知事の別", "number": "許可番号", "granted_on": "許可(更新)年月日", "orderer_name": "注文者名",
+    "contracted_on": "注文者との契約日", "period_start": "工期(自)", "period_end": "工期(至)",
+    "specialty_work": "特定専門工事", "role": "役割", "person_name": "氏名", "full_time": "専任",
+    "hired_on": "雇入年月日", "blood_pressure_high": "血圧(最高)", "blood_pressure_low": "血圧(最低)",
+    "special_check_kind": "特殊健康診断(種類)", "special_check_on": "特殊健康診断日", "hire_education_on": "雇入時教育",
+    "foreman_education_on": "職長教育", "special_education": "特別教育", "skill_training": "技能講習", "licenses": "免許",
 }
 
 

@@ -24,3 +24,10 @@ from portal.models.corrections import WorkCorrection  # noqa: F401
 from portal.models.applications import CardReissueRequest, ChangeRequest  # noqa: F401
 from portal.models.accounts import WorkerAccount  # noqa: F401
 from portal.models.jobs import ReportJob  # noqa: F401
+from portal.models.safety import (  # noqa: F401
+    ConstructionLicense,
+    SiteContract,
+    SiteStaff,
+    WorkerForeignStatus,
+    WorkerSafetyRecord,
+)

@@ -112,6 +112,9 @@ MODEL_ITEMS = {
     "WorkerQualification": ("qualifications", "master_technician"),
     "WorkerTrade": ("trades",),
     "WorkerAward": ("awards",),
+    # portal.models.safety: the 作業員名簿's own items, and the foreign-worker status (a 国籍 item)
+    "WorkerSafetyRecord": ("current_employer", "health_check", "qualifications"),
+    "WorkerForeignStatus": ("nationality",),
 }
 
 

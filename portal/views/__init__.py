@@ -5,6 +5,7 @@ from portal.views import accounts, disclosure as disclosure_views, worker_portal
 from portal.views import corrections as correction_views, work_calendar as calendar_views
 from portal.views import reports as report_views
 from portal.views import dashboard
+from portal.views import safety as safety_views, safety_forms
 
 
 def register(appbuilder) -> None:
@@ -20,3 +21,5 @@ def register(appbuilder) -> None:
     calendar_views.register(appbuilder)
     report_views.register(appbuilder)
     dashboard.register(appbuilder)
+    safety_views.register(appbuilder)
+    safety_forms.register(appbuilder)

@@ -1,0 +1,150 @@
+"""AZ2 工事作業所災害防止協議会兼施工体系図 (全建統一様式第4号): the site's companies as a tree, laid out in Python
+(forms.md §1.6, kensuma's rule): a depth-first walk where every leaf takes one row and a parent stands on the
+first row of its subtree; a column per tier (元請, 1次, 2次 …). The Excel draws the boxes and lines with cell
+borders (openpyxl cannot keep shapes), the PDF is an SVG of the same layout (reports.safety.tree_files).
+
+Viewer rule (AZ2–AZ4): the prime sees the whole tree of its site; every other company its own branch (itself
+and the companies below it; the prime's name heads the sheet). Only approved (承認済), not ended links are on the
+tree. Each box prints what the viewer's row scope reads: the company (the public directory), its 建設業許可
+(public), and its contract and persons on the site (SiteContract, SiteStaff: the viewer's branch).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from sqlalchemy import select
+
+from portal.errors import DomainError
+from portal.models import Employer, Site, StructureLink
+from portal.models.safety import ConstructionLicense, SiteContract, SiteStaff
+from portal.scoping import using_scope
+from reports.base import Viewer
+from reports.safety import REVISION
+from reports.safety.rules import branch_of
+
+TITLE = "工事作業所災害防止協議会兼施工体系図"
+FORM = "全建統一様式第4号"
+TIER_LABELS = ["元請", "1次", "2次", "3次", "4次", "5次", "6次", "7次", "8次", "9次"]
+
+
+@dataclasses.dataclass
+class Box:
+    employer_id: int
+    name: str
+    code: str  # 事業者ID
+    tier: int
+    parent: int | None  # the upper company's employer pk
+    lines: list  # the box's text lines after the name
+    row: int = 0  # leaf-row of the layout
+    children: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Tree:
+    site_name: str
+    site_code: str
+    prime: str
+    client: str
+    period: str
+    day: datetime.date
+    boxes: list  # in depth-first order
+    rows: int  # leaf rows
+    revision: str = REVISION
+
+    @property
+    def tiers(self) -> int:
+        return max((b.tier for b in self.boxes), default=0) + 1
+
+    def edges(self) -> set:
+        return {(b.parent, b.employer_id) for b in self.boxes if b.parent is not None}
+
+
+def _period(contract) -> str:
+    if contract is None or contract.period_start is None:
+        return ""
+    end = f"{contract.period_end:%Y/%m/%d}" if contract.period_end else ""
+    return f"{contract.period_start:%Y/%m/%d}〜{end}"
+
+
+def layout(boxes: dict, root: int) -> list:
+    """Depth-first order from ``root``, setting each box's leaf row: a leaf takes the next row; a parent the row
+    its first leaf will take (nothing is placed between a parent and its first descendant). Iterative: a deep
+    tree cannot exhaust the stack."""
+    order, next_row, stack = [], 0, [root]
+    while stack:
+        box = boxes[stack.pop()]
+        order.append(box)
+        box.row = next_row
+        if box.children:
+            stack.extend(reversed(box.children))
+        else:
+            next_row += 1
+    return order
+
+
+def build(session, viewer: Viewer, site_id: int, day: datetime.date) -> Tree:
+    scope = viewer.scope
+    with using_scope(session, scope):
+        site = session.get(Site, site_id)
+        if site is None or (not scope.is_all and not branch_of(scope, site_id)):
+            raise DomainError("form_not_allowed", f"「{TITLE}」を出力する権限がありません（出力できる者: 元請、各社は自社の系列）。", 403)
+        root = site.prime_employer_id if scope.is_all or site_id in scope.prime_site_ids else scope.employer_id
+        links = session.execute(select(StructureLink).where(
+            StructureLink.site_id == site_id, StructureLink.status == "承認済")).scalars().all()
+        links = [l for l in links if l.ended_on is None or l.ended_on >= day]
+        children: dict[int, list] = {}
+        parent_of: dict[int, int] = {}
+        for l in sorted(links, key=lambda l: l.id):
+            if l.lower_employer_id not in parent_of:
+                children.setdefault(l.upper_employer_id, []).append(l.lower_employer_id)
+                parent_of[l.lower_employer_id] = l.upper_employer_id
+        members, todo = [root], [root]
+        while todo:  # the viewer's branch: root and everything below it
+            for child in children.get(todo.pop(), []):
+                if child not in members:
+                    members.append(child)
+                    todo.append(child)
+        employers = {e.id: e for e in session.execute(select(Employer).where(Employer.id.in_(members))).scalars()}
+        licences: dict[int, list] = {}
+        for lic in session.execute(select(ConstructionLicense).where(ConstructionLicense.employer_id.in_(members))
+                                   .order_by(ConstructionLicense.id)).scalars():
+            licences.setdefault(lic.employer_id, []).append(lic.text)
+        contracts = {c.employer_id: c for c in session.execute(select(SiteContract).where(
+            SiteContract.site_id == site_id, SiteContract.employer_id.in_(members))).scalars()}
+        staff: dict[int, list] = {}
+        for s in session.execute(select(SiteStaff).where(SiteStaff.site_id == site_id, SiteStaff.employer_id.in_(members))
+                                 .order_by(SiteStaff.id)).scalars():
+            staff.setdefault(s.employer_id, []).append(s)
+        prime = session.get(Employer, site.prime_employer_id)
+        prime_contract = contracts.get(site.prime_employer_id)
+    tiers = {root: 0 if root == site.prime_employer_id else _tier_of(root, parent_of, site.prime_employer_id)}
+    boxes = {}
+    for employer_id in members:
+        parent = parent_of.get(employer_id) if employer_id != root else None
+        tier = tiers[employer_id] if parent is None else tiers[parent] + 1
+        tiers[employer_id] = tier
+        e, c = employers[employer_id], contracts.get(employer_id)
+        lines = ["許可 " + "、".join(licences.get(employer_id, [])) if licences.get(employer_id) else "許可 —"]
+        if c is not None and c.work_content:
+            lines.append(f"工事内容 {c.work_content}" + ("（特定専門工事）" if c.specialty_work else ""))
+        for person in staff.get(employer_id, []):
+            if person.role in ("現場代理人", "監理技術者", "主任技術者", "専門技術者", "安全衛生責任者"):
+                lines.append(f"{person.role} {person.person_name}" + ("（専任）" if person.full_time else ""))
+        if _period(c):
+            lines.append(f"工期 {_period(c)}")
+        boxes[employer_id] = Box(employer_id, e.name, e.employer_id, tier, parent, lines,
+                                 children=list(children.get(employer_id, [])))
+    order = layout(boxes, root)
+    return Tree(site_name=site.name, site_code=site.site_id, prime=f"{prime.name}（{prime.employer_id}）",
+                client=site.client_name or "", period=_period(prime_contract), day=day, boxes=order,
+                rows=max((b.row for b in order), default=0) + 1)
+
+
+def _tier_of(employer_id: int, parent_of: dict, prime_id: int) -> int:
+    tier, current, seen = 0, employer_id, set()
+    while current != prime_id and current in parent_of and current not in seen:
+        seen.add(current)
+        current = parent_of[current]
+        tier += 1
+    return tier
