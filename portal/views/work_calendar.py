@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime
 
-from flask import flash, g, request
+from flask import flash, g, jsonify, request
 from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
 
 from portal import evaluation, site_board, work_calendar
 from portal.corrections import actor_of, today_in_tokyo
@@ -70,8 +71,9 @@ class WorkCalendarView(BaseView):
         session = db.session
         actor = actor_of(g.user)
         year, month = month_arg(request.args.get("ym"))
-        workers = [] if actor.kind == "worker" else work_calendar.visible_workers(session)
-        worker_id = actor.worker_id if actor.kind == "worker" else (int_arg("worker") or (workers[0].id if workers else None))
+        picked = int_arg("worker")
+        workers = [] if actor.kind == "worker" else work_calendar.visible_workers(session, selected=picked)
+        worker_id = actor.worker_id if actor.kind == "worker" else (picked or (workers[0].id if workers else None))
         data = work_calendar.worker_month(session, worker_id, year, month) if worker_id else None
         first, last = work_calendar.month_bounds(year, month)
         return self.render_template(
@@ -84,6 +86,15 @@ class WorkCalendarView(BaseView):
             trail=work_calendar.trail(session, worker_id, *_trail_days(first, last)) if data else [],
             trail_day=_day_arg(first, last),
         )
+
+
+    @expose("/workers")
+    @has_access
+    @permission_name("month")
+    def workers(self):
+        """The worker dropdowns' search as you type: workers of the viewer's scope matching ``q`` (JSON)."""
+        found = work_calendar.visible_workers(db.session, request.args.get("q", ""))
+        return jsonify([{"id": w.id, "label": str(w)} for w in found])
 
 
 class EmployerMonthView(BaseView):
