@@ -22,7 +22,7 @@ import dataclasses
 import datetime
 from typing import Iterator
 
-from sqlalchemy import and_, event, false, inspect, or_, select, true
+from sqlalchemy import and_, event, exists, false, inspect, or_, select, true, union
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal import clock, structure
@@ -62,9 +62,91 @@ SCOPED_MODELS = (
 )
 
 
+INTERNAL = "ccus_scope_internal"  # execution option of the scope's own membership questions (never filtered)
+
+
+class IdSet:
+    """Primary keys a scope may see, kept as a SELECT of one column that the database plans, never as a list
+    carried in Python: ``Model.col.in_(ids)`` renders ``col IN (SELECT …)``, so a login that may see a million
+    workers binds no more parameters than one that sees ten (psycopg refuses a statement of more than 65,535).
+
+    A keyed set (``key`` a table, ``conds`` functions of an alias of it) is ``SELECT k.id FROM key k WHERE
+    EXISTS (…) OR EXISTS (…)``, each EXISTS correlated to ``k`` only: asked about one row (a show page, a lazy
+    load) the database probes the indexes for that id instead of building the whole set. ``value in ids`` and
+    ``bool(ids)`` ask the database, once per value (a scope lives for one request or one job); iterating is
+    refused, since it would load the whole set."""
+
+    __slots__ = ("key", "conds", "selects", "_session", "_known", "_nonempty")
+
+    def __init__(self, session: Session, *, key=None, conds=(), selects=()):
+        self.key, self.conds, self.selects = key, tuple(conds), tuple(selects)
+        self._session, self._known, self._nonempty = session, {}, None
+
+    @property
+    def stmt(self):
+        parts = list(self.selects)
+        if self.conds:
+            k = self.key.alias()
+            parts.append(select(k.c.id).where(or_(*(cond(k) for cond in self.conds))))
+        return parts[0] if len(parts) == 1 else union(*parts)
+
+    def __clause_element__(self):
+        return self.stmt
+
+    def _ask(self, stmt) -> bool:
+        return bool(self._session.execute(stmt, execution_options={INTERNAL: True}).scalar())
+
+    def __contains__(self, value) -> bool:
+        if value is None:
+            return False
+        if value not in self._known:
+            sub = self.stmt.subquery()
+            self._known[value] = self._ask(select(exists().where(sub.c[0] == value)))
+        return self._known[value]
+
+    def __bool__(self) -> bool:
+        if self._nonempty is None:
+            self._nonempty = self._ask(select(exists().select_from(self.stmt.subquery())))
+        return self._nonempty
+
+    def __iter__(self):
+        raise TypeError("a scope's id set is a SELECT: filter with col.in_(ids), test one value with `in`")
+
+    __len__ = __iter__
+
+    def __or__(self, other):
+        return union_ids(self, other)
+
+    __ror__ = __or__
+
+    def union(self, *others):
+        return union_ids(self, *others)
+
+    def __repr__(self) -> str:
+        return f"IdSet({self.stmt})"
+
+
+def union_ids(*sets):
+    """The union of id sets: of frozensets a frozenset; with an IdSet one IdSet (the EXISTS of sets keyed on
+    the same table joined by OR, other SELECTs by UNION)."""
+    sets = [s for s in sets if not (isinstance(s, (frozenset, set)) and not s)]
+    if all(isinstance(s, (frozenset, set)) for s in sets):
+        return frozenset().union(*sets)
+    if not all(isinstance(s, IdSet) for s in sets):
+        raise TypeError("union of a SELECT id set with listed ids")
+    keys = {s.key for s in sets if s.conds}
+    if len(keys) > 1:
+        raise TypeError("union of id sets of different tables")
+    return IdSet(sets[0]._session, key=next(iter(keys), None), conds=[c for s in sets for c in s.conds],
+                 selects=[sel for s in sets for sel in s.selects])
+
+
 @dataclasses.dataclass(frozen=True)
 class Scope:
-    """What one principal may see. ``kind`` is all / none / employer / worker; the ID sets are primary keys."""
+    """What one principal may see. ``kind`` is all / none / employer / worker; the ID sets are primary keys:
+    frozensets where they are few (a worker's own, the sites of an employer), an :class:`IdSet` (a SELECT)
+    where they grow with the data (an employer's workers, roster rows, structure links). Both work in
+    ``Model.col.in_(scope.X)`` and ``value in scope.X``."""
 
     kind: str
     employer_id: int | None = None
@@ -142,32 +224,63 @@ def _active(regs, today: datetime.date):
                 or_(regs.c.end_date.is_(None), regs.c.end_date >= today))
 
 
+def _roster_conds(roster_by_site, today: datetime.date) -> list:
+    regs, aff = SiteWorkerRegistration.__table__, Affiliation.__table__.alias("employing")
+    conds = [and_(regs.c.site_id == site, regs.c.employer_id.in_(below)) for site, below in roster_by_site]
+    if not conds:
+        return []
+    return [or_(*conds), _active(regs, today), exists().where(  # still employed by the registering company
+        aff.c.worker_id == regs.c.worker_id, aff.c.employer_id == regs.c.employer_id,
+        aff.c.status == "承認済").correlate_except(aff)]
+
+
+def _roster_cond(roster_by_site, today: datetime.date):
+    """The roster rule as a condition on an alias ``w`` of workers (the scope's ``roster_worker_ids``)."""
+    regs, conds = SiteWorkerRegistration.__table__, _roster_conds(roster_by_site, today)
+    if not conds:
+        return None
+    return lambda w: and_(w.c.withdrawn_at.is_(None),
+                          exists().where(regs.c.worker_id == w.c.id, *conds).correlate(w))
+
+
 def on_roster(session: Session, roster_by_site, today: datetime.date, worker_id: int | None = None) -> frozenset:
     """The roster rule (portal.disclosure's ROSTER relation, and the row scope of the 作業員名簿 items): the
     workers with a roster row active today on one of the viewer's sites, put there by a company at or below
     the viewer in that site's approved structure (``roster_by_site``) that still employs them (所属 承認済),
     and not withdrawn (退会). Not a worker who merely tapped at a gate, nor one of an only invited company.
-    ``worker_id`` asks about one worker (disclosure asks afresh at each question)."""
-    regs, aff, workers = SiteWorkerRegistration.__table__, Affiliation.__table__, Worker.__table__
-    conds = [and_(regs.c.site_id == site, regs.c.employer_id.in_(below)) for site, below in roster_by_site]
+    ``worker_id`` asks about one worker (disclosure asks afresh at each question); the scope itself keeps the
+    rule as a SELECT (``Scope.roster_worker_ids``)."""
+    regs, workers, conds = SiteWorkerRegistration.__table__, Worker.__table__, _roster_conds(roster_by_site, today)
     if not conds:
         return frozenset()
-    stmt = (select(regs.c.worker_id).distinct()
-            .join(aff, and_(aff.c.worker_id == regs.c.worker_id, aff.c.employer_id == regs.c.employer_id,
-                            aff.c.status == "承認済"))
-            .join(workers, workers.c.id == regs.c.worker_id)
-            .where(or_(*conds), _active(regs, today), workers.c.withdrawn_at.is_(None)))
-    if worker_id is not None:
-        stmt = stmt.where(regs.c.worker_id == worker_id)
-    return _ids(session, stmt)
+    stmt = (select(regs.c.worker_id).distinct().join(workers, workers.c.id == regs.c.worker_id)
+            .where(*conds, workers.c.withdrawn_at.is_(None)))
+    return _ids(session, stmt if worker_id is None else stmt.where(regs.c.worker_id == worker_id))
+
+
+def _in_structure(site_col, employer_col, employer_id: int, prime_sites, lower_by_site):
+    """(site, employer) pairs of the viewer's structure: on its own prime sites the prime and every company on
+    the site's structure, approved or not yet (an EXISTS on the link's unique (site, lower) key, so the
+    criterion does not grow with the companies); elsewhere the companies at or below it (few)."""
+    links = StructureLink.__table__.alias("on_structure")
+    conds = [and_(site_col == s, employer_col.in_(below)) for s, below in lower_by_site if s not in prime_sites]
+    if prime_sites:
+        conds.append(and_(site_col.in_(prime_sites), or_(employer_col == employer_id, exists().where(
+            links.c.site_id == site_col, links.c.lower_employer_id == employer_col).correlate_except(links))))
+    return conds
 
 
 def employer_scope(session: Session, employer_id: int, manager_user_id: int | None = None,
                    today: datetime.date | None = None) -> Scope:
-    """The scope of an employer user. ``manager_user_id`` limits it to a 現場管理者's assigned sites."""
+    """The scope of an employer user. ``manager_user_id`` limits it to a 現場管理者's assigned sites.
+
+    Sites and the structure (bounded by the sites an employer takes part in) are read here; the sets that
+    grow with the workforce and the gate's history (workers, roster rows, links) stay SELECTs (:class:`IdSet`)
+    that every statement embeds, so computing the scope reads no worker and binds no worker id."""
     today = today or clock.tokyo_today()
     sites, links_t, regs, aff = (Site.__table__, StructureLink.__table__, SiteWorkerRegistration.__table__,
                                  Affiliation.__table__)
+    workers, ev = Worker.__table__, EntryExitEvent.__table__
     prime_sites = _ids(session, select(sites.c.id).where(sites.c.prime_employer_id == employer_id))
     as_lower = _ids(session, select(links_t.c.site_id).where(
         links_t.c.lower_employer_id == employer_id, links_t.c.status == "承認済"))
@@ -185,45 +298,53 @@ def employer_scope(session: Session, employer_id: int, manager_user_id: int | No
     roster_by_site = tuple(sorted(lower_by_site.items()))  # the approved structure only, the prime's too
     for s in prime_sites:  # the prime sees the whole tree, approved or not yet
         lower_by_site[s] = frozenset({lid for _i, ls, u, lid, _st in links if ls == s} | {employer_id})
-    link_ids = {
-        i for i, s, upper, lower, _st in links
-        if (s in participating and (upper in lower_by_site.get(s, ()) or lower == employer_id)) or lower == employer_id
-    }
     employer_ids = {employer_id}
-    for i, s, upper, lower, _st in links:
-        if i in link_ids:
+    for _i, s, upper, lower, _st in links:  # the companies of the links it sees (the rule of link_ids below)
+        if (s in participating and upper in lower_by_site.get(s, ())) or lower == employer_id:
             employer_ids |= {upper, lower}
     employer_ids |= set(_ids(session, select(sites.c.prime_employer_id).where(sites.c.id.in_(participating | invited))))
+    # Links: its own (as the lower company) and, on a participating site, those whose upper company is at or
+    # below it (on its prime sites: any company of the structure).
+    structure_sites = participating | invited
+    link_conds = [and_(links_t.c.lower_employer_id == employer_id, links_t.c.site_id.in_(structure_sites))] \
+        if structure_sites else []
+    link_conds += _in_structure(links_t.c.site_id, links_t.c.upper_employer_id, employer_id, prime_sites,
+                                sorted(lower_by_site.items()))
+    link_ids = IdSet(session, selects=[select(links_t.c.id).where(or_(*link_conds)).correlate(None)]) \
+        if link_conds else frozenset()
 
-    own_workers = _ids(session, select(aff.c.worker_id).join(Worker.__table__, Worker.__table__.c.id == aff.c.worker_id)
-                       .where(aff.c.employer_id == employer_id, aff.c.status == "承認済",
-                              Worker.__table__.c.withdrawn_at.is_(None)))
+    def own(w):  # a current worker (所属 承認済, not 退会)
+        return and_(w.c.withdrawn_at.is_(None), exists().where(
+            aff.c.worker_id == w.c.id, aff.c.employer_id == employer_id, aff.c.status == "承認済").correlate(w))
+
+    own_workers = IdSet(session, key=workers, conds=[own])
     # Roster rows: own registrations anywhere; on a participating site those of the employers below, while active.
     active = _active(regs, today)
     conds = [regs.c.employer_id == employer_id] if manager_user_id is None else []
-    for s, below in lower_by_site.items():
-        conds.append(and_(regs.c.site_id == s, regs.c.employer_id.in_(below), active))
-        if manager_user_id is not None:
-            conds.append(and_(regs.c.site_id == s, regs.c.employer_id == employer_id))
-    registration_rows = session.execute(
-        select(regs.c.id, regs.c.worker_id, regs.c.employer_id, regs.c.site_id).where(or_(false(), *conds))
-    ).all() if conds else []
-    registration_ids = frozenset(r.id for r in registration_rows)
-    roster_workers = {r.worker_id for r in registration_rows
-                      if r.employer_id != employer_id or r.worker_id in own_workers}
+    conds += [and_(c, active) for c in _in_structure(regs.c.site_id, regs.c.employer_id, employer_id, prime_sites,
+                                                      sorted(lower_by_site.items()))]
+    if manager_user_id is not None:
+        conds += [and_(regs.c.site_id.in_(participating), regs.c.employer_id == employer_id)] if participating else []
+    visible = [own] if manager_user_id is None else []
+    if conds:
+        registration_ids = IdSet(session, selects=[select(regs.c.id).where(or_(*conds)).correlate(None)])
+        visible.append(lambda w: exists().where(regs.c.worker_id == w.c.id, or_(*conds), or_(
+            regs.c.employer_id != employer_id, own(w))).correlate(w))
+    else:
+        registration_ids = frozenset()
     # Who came through the gates of its own sites: the prime must see who they are to fix a not-counted day.
-    ev = EntryExitEvent.__table__
-    gate_workers = _ids(session, select(ev.c.worker_id).where(ev.c.site_id.in_(prime_sites), ev.c.worker_id.is_not(None))
-                        .distinct()) if prime_sites else frozenset()
-    visible_workers = (own_workers if manager_user_id is None else frozenset()) | roster_workers | gate_workers
+    if prime_sites:
+        visible.append(lambda w: exists().where(ev.c.worker_id == w.c.id, ev.c.site_id.in_(prime_sites)).correlate(w))
+    roster = _roster_cond(roster_by_site, today)
     return Scope(
         "employer", employer_id=employer_id, site_manager=manager_user_id is not None,
         employer_ids=frozenset(employer_ids), site_ids=frozenset(participating | invited),
         prime_site_ids=frozenset(prime_sites), lower_by_site=tuple(sorted(lower_by_site.items())),
-        worker_ids=frozenset(visible_workers),
+        worker_ids=IdSet(session, key=workers, conds=visible) if visible else frozenset(),
         own_worker_ids=own_workers if manager_user_id is None else frozenset(),
-        roster_by_site=roster_by_site, roster_worker_ids=on_roster(session, roster_by_site, today),
-        link_ids=frozenset(link_ids), registration_ids=registration_ids,
+        roster_by_site=roster_by_site,
+        roster_worker_ids=IdSet(session, key=workers, conds=[roster]) if roster is not None else frozenset(),
+        link_ids=link_ids, registration_ids=registration_ids,
     )
 
 
@@ -260,7 +381,7 @@ def scope_for_user(session: Session, user) -> Scope:
 
 # --- where the scope applies ----------------------------------------------------------------------------------
 
-def item_readers(scope: Scope, model) -> frozenset:
+def item_readers(scope: Scope, model):
     """The workers whose ``model`` rows (items of a worker's record: portal.models.disclosure.MODEL_ITEMS) the
     scope reads: those to whom it stands in a relation that portal.disclosure.decide lets see every item on
     the row. An employer: its current workers (EMPLOYER) and, for 作業員名簿 items only, its roster (ROSTER);
@@ -269,7 +390,16 @@ def item_readers(scope: Scope, model) -> frozenset:
         groups = {SELF: scope.own_worker_ids}
     else:
         groups = {EMPLOYER: scope.own_worker_ids, ROSTER: scope.roster_worker_ids}
-    return frozenset().union(*(groups[k] for k in relations_reading(model.__name__, groups)))
+    return union_ids(*(groups[k] for k in relations_reading(model.__name__, groups)))
+
+
+def site_employer_criterion(scope: Scope, site_col, employer_col):
+    """Rows of a site and a company the scope reads by the structure (histories, their trail): every row of
+    its prime sites; on the other sites where it takes part, the rows of the companies at or below it."""
+    conds = [site_col.in_(scope.prime_site_ids)] if scope.prime_site_ids else []
+    conds += [and_(site_col == site_id, employer_col.in_(below)) for site_id, below in scope.lower_by_site
+              if site_id not in scope.prime_site_ids]  # a prime site's pairs are already all of it
+    return conds
 
 
 def criteria(scope: Scope) -> dict:
@@ -279,9 +409,7 @@ def criteria(scope: Scope) -> dict:
     if scope.kind == "none":
         return {m: false() for m in SCOPED_MODELS + tuple(EXTRA_RULES)}
     worker_children = {m: m.worker_id.in_(item_readers(scope, m)) for m in WORKER_CHILDREN}
-    history_conds = [WorkHistory.site_id.in_(scope.prime_site_ids)]
-    for site_id, below in scope.lower_by_site:
-        history_conds.append(and_(WorkHistory.site_id == site_id, WorkHistory.employer_id.in_(below)))
+    history_conds = site_employer_criterion(scope, WorkHistory.site_id, WorkHistory.employer_id)
     if scope.kind == "worker":
         history = WorkHistory.worker_id == scope.worker_id
         events = EntryExitEvent.worker_id == scope.worker_id
@@ -290,7 +418,7 @@ def criteria(scope: Scope) -> dict:
         devices = false()
     else:
         own = [] if scope.site_manager else [WorkHistory.employer_id == scope.employer_id]
-        history = or_(*own, *history_conds)
+        history = or_(false(), *own, *history_conds)
         events = EntryExitEvent.site_id.in_(scope.prime_site_ids)
         affiliation = Affiliation.employer_id == scope.employer_id if not scope.site_manager else false()
         audit = false()
@@ -460,7 +588,7 @@ def install(session_class) -> None:
 
     @event.listens_for(session_class, "do_orm_execute")
     def _filter(state):
-        if not (state.is_select or state.is_update or state.is_delete):
+        if not (state.is_select or state.is_update or state.is_delete) or state.execution_options.get(INTERNAL):
             return
         scope = current_scope(state.session)
         if scope.is_all:

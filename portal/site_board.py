@@ -17,7 +17,7 @@ import datetime
 from collections import defaultdict
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal import clock, corrections, histories, shifts
 from portal.clock import TOKYO
@@ -107,7 +107,7 @@ def on_site_now(session: Session, site_id: int, now: datetime.datetime) -> list[
         EntryExitEvent.work_date >= clock.tokyo_date(since), EntryExitEvent.work_date <= clock.tokyo_date(now),
         EntryExitEvent.occurred_at >= since.astimezone(datetime.timezone.utc),  # stored in UTC (SQLite: naive)
         EntryExitEvent.occurred_at <= now.astimezone(datetime.timezone.utc),
-    ).order_by(EntryExitEvent.occurred_at)).scalars()
+    ).order_by(EntryExitEvent.occurred_at).options(joinedload(EntryExitEvent.worker))).unique().scalars()  # one statement
     by_worker: dict = defaultdict(list)
     for e in events:
         if e.refusal:  # a refused credential (portal.refusals) put nobody on site
@@ -139,7 +139,8 @@ def board(session: Session, site_id: int, now: datetime.datetime, *, working_wee
     last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     to_fix = session.execute(select(WorkHistory).where(
         WorkHistory.site_id == site_id, WorkHistory.counted.is_(False), WorkHistory.work_date >= last_month,
-    ).order_by(WorkHistory.work_date.desc(), WorkHistory.worker_id)).scalars().all()
+    ).order_by(WorkHistory.work_date.desc(), WorkHistory.worker_id).options(
+        joinedload(WorkHistory.worker), joinedload(WorkHistory.employer))).unique().scalars().all()
     days = [today - datetime.timedelta(days=n) for n in range(1, lookback_days + 1)]
     if now.astimezone(TOKYO).hour >= cutoff_hour:
         days.append(today)

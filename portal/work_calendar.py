@@ -13,8 +13,8 @@ import calendar as _calendar
 import dataclasses
 import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from portal.clock import TOKYO
 from portal.models import Employer, Site, Worker, WorkerInsurance, WorkHistory, WorkHistoryChange
@@ -137,7 +137,8 @@ def worker_month(session: Session, worker_id: int, year: int, month: int) -> Wor
     worker = session.execute(select(Worker).where(Worker.id == worker_id)).scalar_one_or_none()
     if worker is None:
         return None
-    histories = session.execute(_month_histories(session, year, month).where(WorkHistory.worker_id == worker_id)).scalars().all()
+    histories = session.execute(_month_histories(session, year, month).where(WorkHistory.worker_id == worker_id)
+                                .options(joinedload(WorkHistory.trade))).unique().scalars().all()
     rows = calendar_rows(session, histories)
     insurance = session.execute(select(WorkerInsurance).where(WorkerInsurance.worker_id == worker_id)).scalar_one_or_none()
     return WorkerMonth(worker=worker, year=year, month=month, days=month_days(year, month), rows=rows,
@@ -158,7 +159,9 @@ def employer_month(session: Session, year: int, month: int, *, employer_id: int 
         stmt = stmt.where(WorkHistory.employer_id == employer_id)
     if site_id is not None:
         stmt = stmt.where(WorkHistory.site_id == site_id)
-    rows = calendar_rows(session, session.execute(stmt).scalars().all())
+    # the worker and 職種 of every line in the same statement (not one lazy load per history)
+    stmt = stmt.options(joinedload(WorkHistory.worker), joinedload(WorkHistory.trade))
+    rows = calendar_rows(session, session.execute(stmt).unique().scalars().all())
     return sorted(rows, key=lambda r: (r.worker.name_kana or r.worker.name, r.site_label, not r.counted))
 
 
@@ -194,9 +197,24 @@ def worker_summary(session: Session, worker_id: int, *, since: datetime.date | N
     return Summary(work_days=len(days), history_count=count, not_counted=not_counted, not_counted_by_reason=by_reason)
 
 
-def visible_workers(session: Session) -> list[Worker]:
-    """Workers the viewer may pick in the calendar screens (the scope decides)."""
-    return session.execute(select(Worker).order_by(Worker.name_kana, Worker.id)).scalars().all()
+PICK_LIMIT = 100  # a worker dropdown lists at most this many; the rest are found by typing (find_workers)
+
+
+def visible_workers(session: Session, text: str = "", *, selected: int | None = None,
+                    limit: int = PICK_LIMIT) -> list[Worker]:
+    """Workers the viewer may pick in the calendar screens (the scope decides): those matching ``text`` (技能者ID,
+    氏名 or フリガナ, as typed), at most ``limit`` of them, and the one already ``selected``. A prime may see tens
+    of thousands: the dropdown searches as you type instead of listing (and auditing) them all."""
+    stmt = select(Worker).order_by(Worker.name_kana, Worker.id).limit(limit)
+    text = (text or "").strip()[:50]
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Worker.worker_id.like(like, escape="\\"), Worker.name.like(like, escape="\\"),
+                              Worker.name_kana.like(like, escape="\\")))
+    found = session.execute(stmt).scalars().all()
+    if selected is not None and all(w.id != selected for w in found):
+        found += session.execute(select(Worker).where(Worker.id == selected)).scalars().all()
+    return found
 
 
 def visible_employers(session: Session) -> list[Employer]:

@@ -91,7 +91,7 @@ class WorkCorrection(Model):
 def _read(scope):
     if scope.kind == "worker":
         return WorkCorrection.worker_id == scope.worker_id
-    return or_(WorkCorrection.worker_id.in_(scope.own_worker_ids) if scope.own_worker_ids else false(),
+    return or_(WorkCorrection.worker_id.in_(scope.own_worker_ids),
                WorkCorrection.site_id.in_(scope.prime_site_ids),
                # a former employer's request for its own past day (the day before a 転職 is still its day)
                WorkCorrection.employer_id == scope.employer_id if not scope.site_manager else false())

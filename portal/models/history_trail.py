@@ -14,7 +14,7 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, and_, false, or_
+from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, false, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import utcnow
@@ -57,8 +57,9 @@ def _read(scope):
     t = WorkHistoryChange
     if scope.kind == "worker":
         return t.worker_id == scope.worker_id
-    conds = [t.site_id.in_(scope.prime_site_ids)]
-    conds += [and_(t.site_id == site_id, t.employer_id.in_(below)) for site_id, below in scope.lower_by_site]
+    from portal.scoping import site_employer_criterion  # portal.scoping imports the models
+
+    conds = site_employer_criterion(scope, t.site_id, t.employer_id)
     if not scope.site_manager:
         conds.append(t.employer_id == scope.employer_id)
     return or_(*conds) if conds else false()

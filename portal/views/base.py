@@ -262,8 +262,34 @@ class PortalApi(ModelRestApi):
 MAX_PK = 2 ** 31 - 1
 
 
+def worker_choices(ids=None, limit: int | None = None):
+    """A FilterInFunction's function for a worker dropdown: the workers of ``ids(scope)`` (default: every worker
+    the scope sees), at most ``limit`` (FAB lists them all in the search form; a prime may see tens of thousands,
+    so a search form lists the first PICK_LIMIT, and a worker further down is found by the list's own filters)."""
+    def choices():
+        from portal.db import db
+        from portal.models import Worker
+        from portal.scoping import current_scope
+
+        scope = current_scope(db.session)
+        stmt = select(Worker.id) if scope.is_all else select(Worker.id).where(
+            Worker.id.in_(ids(scope) if ids else scope.worker_ids))
+        return stmt if limit is None else stmt.order_by(Worker.name_kana, Worker.id).limit(limit)
+
+    return choices
+
+
 def model_view(model, **attrs):
-    """A PortalModelView class over ``model``; ``attrs`` are FAB class attributes."""
+    """A PortalModelView class over ``model``; ``attrs`` are FAB class attributes. A search form's worker
+    dropdown lists at most PICK_LIMIT workers (not every worker the login may see, each then audited)."""
+    from flask_appbuilder.models.sqla.filters import FilterInFunction
+
+    from portal.work_calendar import PICK_LIMIT
+
+    if "worker" in (attrs.get("search_columns") or []):
+        rel = dict(attrs.get("search_form_query_rel_fields") or {})
+        rel.setdefault("worker", [["id", FilterInFunction, worker_choices(limit=PICK_LIMIT)]])
+        attrs["search_form_query_rel_fields"] = rel
     name = attrs.pop("class_name", f"{model.__name__}View")
     return type(name, (PortalModelView,), {"datamodel": PortalInterface(model), **attrs})
 

@@ -102,7 +102,9 @@ class CorrectionRequestView(BaseView):
         mine = session.execute(select(WorkCorrection).where(
             WorkCorrection.status == STATUS_PENDING, WorkCorrection.site_id.is_(None)).order_by(WorkCorrection.work_date)).scalars().all()
         today = corrections.today_in_tokyo()
-        workers = visible_workers(session) if actor.kind != "worker" else []
+        picked = values.get("worker_id")
+        workers = visible_workers(session, selected=int(picked) if str(picked or "").isdigit() else None) \
+            if actor.kind != "worker" else []
         if actor.kind == "employer":  # a worker who left: its days with this employer are still this employer's
             workers = [*workers, *corrections.former_workers(session, actor.employer_id, today)]
         trades = session.execute(select(Trade).order_by(Trade.major_code, Trade.minor_code)).scalars().all()

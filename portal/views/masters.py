@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterInFunction  # noqa: F401  (FilterEqual: tests)
 from flask_babel import lazy_gettext
-from sqlalchemy import select
 from wtforms import DateField, SelectField
 from wtforms.validators import NumberRange, Optional
 
-from portal.db import db
 from portal.models import (
     Affiliation,
     Employer,
@@ -28,10 +26,11 @@ from portal.models import (
 )
 from portal.models.employers import DETAIL_COLUMNS
 from portal.models.workers import AFFILIATION_CHANGES, AFFILIATION_STATUSES
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, item_readers
+from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, item_readers
 from portal.shifts import MAX_SHIFT_HOURS_RANGE
 from portal.security import READ, WRITE
-from portal.views.base import CcusId, add, add_api, model_api, model_view
+from portal.views.base import CcusId, add, add_api, model_api, model_view, worker_choices
+from portal.work_calendar import PICK_LIMIT
 
 MASTER = "マスタ"
 WORKERS = "技能者"
@@ -53,11 +52,8 @@ def item_worker_choices(model) -> dict:
     """The worker dropdowns of a worker's items: the search lists only the workers whose ``model`` rows the
     user reads (the row scope's item_readers), the add form only the user's own workers; never every worker
     the user knows by name (a worker who merely tapped at a gate)."""
-    def workers(ids):
-        return lambda: select(Worker.id) if current_scope(db.session).is_all else list(ids(current_scope(db.session)))
-
-    readers = workers(lambda scope: item_readers(scope, model))
-    own = workers(lambda scope: scope.own_worker_ids)
+    readers = worker_choices(lambda scope: item_readers(scope, model), limit=PICK_LIMIT)
+    own = worker_choices(lambda scope: scope.own_worker_ids)
     return {"search_form_query_rel_fields": {"worker": [["id", FilterInFunction, readers]]},
             "add_form_query_rel_fields": {"worker": [["id", FilterInFunction, own]]}}
 

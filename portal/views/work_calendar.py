@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime
 
-from flask import flash, g, request
+from flask import flash, g, jsonify, request
 from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
 
 from portal import clock, day_notes, evaluation, site_board, work_calendar
 from portal.corrections import actor_of, today_in_tokyo
@@ -74,8 +75,9 @@ class WorkCalendarView(BaseView):
         session = db.session
         actor = actor_of(g.user)
         year, month = month_arg(request.args.get("ym"))
-        workers = [] if actor.kind == "worker" else work_calendar.visible_workers(session)
-        worker_id = actor.worker_id if actor.kind == "worker" else (int_arg("worker") or (workers[0].id if workers else None))
+        picked = int_arg("worker")
+        workers = [] if actor.kind == "worker" else work_calendar.visible_workers(session, selected=picked)
+        worker_id = actor.worker_id if actor.kind == "worker" else (picked or (workers[0].id if workers else None))
         data = work_calendar.worker_month(session, worker_id, year, month) if worker_id else None
         if data is not None and not data.rows and not request.args.get("ym"):  # the 1st: last month, not an empty page
             last_month = work_calendar.worker_month(session, worker_id, *_previous(year, month))
@@ -94,6 +96,15 @@ class WorkCalendarView(BaseView):
             day_notes=day_notes.notes(session, worker_id, first, last) if data else [],
             missing=day_notes.missing_for_evaluation(session, worker_id) if data else [],
         )
+
+
+    @expose("/workers")
+    @has_access
+    @permission_name("month")
+    def workers(self):
+        """The worker dropdowns' search as you type: workers of the viewer's scope matching ``q`` (JSON)."""
+        found = work_calendar.visible_workers(db.session, request.args.get("q", ""))
+        return jsonify([{"id": w.id, "label": str(w)} for w in found])
 
 
 class EmployerMonthView(BaseView):
