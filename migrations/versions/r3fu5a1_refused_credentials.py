@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "r3fu5a1"
-down_revision = "r3p0rt5"
+down_revision = "tr41l5p33d"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "s4fety"
-down_revision = "r3p0rt5"
+down_revision = "r3fu5a1"
 branch_labels = None
 depends_on = None
 
