@@ -5,7 +5,8 @@
   (an address set to ``=HYPERLINK(…)`` stays an address). Numbers stay numbers.
 - Excel (openpyxl, write-only mode: rows are streamed, never held): landscape A4 or A3 as the form is printed,
   fit to the page width, title and header rows repeated on every printed page, panes frozen under the header,
-  dates as dates and numbers as numbers.
+  dates as dates and numbers as numbers; text starting with = is stored as text (openpyxl would write it as a
+  formula, which Excel runs when the file opens).
 - PDF (WeasyPrint over reports/templates/report.html): Japanese fonts embedded (Noto Sans CJK JP, with CJK
   fallbacks in every font-family), page n / N, the title, the viewer and the time in Tokyo on every page.
 """
@@ -106,6 +107,8 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
 
     def cell(value, key: str | None = None, **style):
         c = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            c.data_type = "s"  # text, never a formula
         if key is not None and key in styles:
             c._style = copy(styles[key])
             return c
@@ -138,8 +141,11 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
                 values.append(cell(value, "date", number_format="yyyy/mm/dd"))
             elif isinstance(value, bool) or value is None:
                 values.append(text_of(value) or None)
-            elif isinstance(value, (int, float)) or col.kind != "mark":
-                values.append(value if isinstance(value, (int, float)) else (str(value) or None))
+            elif isinstance(value, (int, float)):
+                values.append(value)
+            elif col.kind != "mark":
+                text = str(value)
+                values.append(cell(text) if text.startswith("=") else (text or None))
             else:
                 values.append(cell(str(value), "mark", alignment=center) if value else None)
         ws.append(values)

@@ -17,7 +17,7 @@ from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from portal import errors
+from portal import api_spec as portal_spec, errors
 from portal.batch_json import plain_json
 from portal.display import shown
 from portal.errors import DomainError
@@ -137,9 +137,11 @@ class PortalApi(ModelRestApi):
     allow_browser_login = False
     page_size = 25
     max_page_size = 100
+    model2schemaconverter = portal_spec.SchemaConverter  # times with their UTC offset
     responses = {str(status): {"description": f"{code}: {message}",
                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PortalError"}}}}
                  for status, (code, message) in errors.HTTP_ERRORS.items()}
+    responses["503"]["headers"] = portal_spec.RETRY_AFTER
 
     def add_apispec_components(self, api_spec):
         """The error answers as they are (code, Japanese message, FAB's detail), replacing FAB's {message} ones."""
@@ -149,6 +151,9 @@ class PortalApi(ModelRestApi):
                 "code": {"type": "string"}, "message": {"description": "Japanese text (per field for validation_error)"},
                 "detail": {"description": "FAB's own explanation, when it gave one"}}})
         api_spec.components.responses.update(self.responses)
+        for name, schema in ((self.list_model_schema_name, self.list_model_schema),
+                             (self.show_model_schema_name, self.show_model_schema)):
+            portal_spec.conform_component(api_spec.components.schemas, name, schema)
 
     def add_api_spec(self, api_spec):
         """Every operation also lists what any request may meet: 503 (database away) and 500, 409/413 on writes."""
@@ -156,6 +161,7 @@ class PortalApi(ModelRestApi):
         super().add_api_spec(api_spec)
         for path in set(api_spec._paths) - before:
             for method, operation in api_spec._paths[path].items():
+                portal_spec.conform_operation(path, method, operation)
                 extra = ["400", "401", "403", "404", "500", "503"] + (["405"] if "{pk}" in path else [])  # pk not a number
                 if method in ("post", "put", "delete"):
                     extra += ["409", "413", "422"]
@@ -165,6 +171,12 @@ class PortalApi(ModelRestApi):
     def __init__(self, **kwargs):
         self.label_columns = {**labels(*list(self.datamodel.get_columns_list())), **(self.label_columns or {})}
         super().__init__(**kwargs)
+
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        if not self.description_columns.get(field.name):  # gettext("") is the catalogue's header, not a description
+            info["description"] = ""
+        return info
 
     @staticmethod
     def error(status: int, code: str, message, detail=None) -> Response:

@@ -61,8 +61,11 @@ EVENT_SCHEMA = {
 }
 RESULT_SCHEMA = {
     "type": "object",
+    "required": ["event_id", "result"],
+    "additionalProperties": False,
     "properties": {
-        "event_id": {"type": "string"},
+        "event_id": {"anyOf": [{"type": "string"}, {"type": "integer"}], "nullable": True,
+                     "description": "The event_id as sent (null when it was neither text nor an integer)"},
         "result": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
         "code": {"type": "string", "enum": sorted(set(REASONS) | set(REFUSALS) | {REFUSED}),
                  "description": "Reason code of a rejected event; a refused credential's code (forged, expired, "
@@ -70,7 +73,8 @@ RESULT_SCHEMA = {
         "message": {"type": "string", "description": "Japanese message of a rejected event"},
     },
 }
-ERROR_SCHEMA = {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
+ERROR_SCHEMA = {"type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
 
 
 class EventsApi(BaseApi):
@@ -120,6 +124,8 @@ class EventsApi(BaseApi):
                 application/json:
                   schema:
                     type: object
+                    required: [results, accepted, duplicate, rejected]
+                    additionalProperties: false
                     properties:
                       results:
                         type: array
