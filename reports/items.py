@@ -8,6 +8,7 @@ from portal.models.disclosure import ITEMS
 from reports.base import Column, Viewer
 
 HIDDEN = "非開示"
+CHUNK = 5000  # ids per IN list: under SQLite's 32,766 parameters (with the scope's own lists) and PostgreSQL's 65,535
 
 
 class Items:
@@ -30,6 +31,21 @@ class Items:
 
     def cell(self, worker_id: int, item: str, value):
         return value if item in self.visible(worker_id) else HIDDEN
+
+
+def insurance_of(session, worker_ids) -> dict:
+    """worker pk → its insurance row (health_status, pension_status, employment_status, kentaikyo), for many
+    workers in one query per CHUNK, never one per worker; the viewer's scope decides which rows it reads."""
+    from sqlalchemy import select
+
+    from portal.models import WorkerInsurance as I
+
+    ids, found = sorted(worker_ids), {}
+    for i in range(0, len(ids), CHUNK):
+        found.update((r.worker_id, r) for r in session.execute(
+            select(I.worker_id, I.health_status, I.pension_status, I.employment_status, I.kentaikyo)
+            .where(I.worker_id.in_(ids[i:i + CHUNK]))))
+    return found
 
 
 def insurance_text(ins) -> tuple[str, str, str]:
