@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_reports_celery import REDIS, redis_answers
+from tests.test_reports_celery import REDIS, redis_answers, stop
 
 
 def add_job(app, files: Path, owner: str, *, expired: bool, name: str) -> tuple[int, Path]:
@@ -124,11 +123,7 @@ def test_a_celery_worker_purges_expired_files_on_its_beat_schedule(demo_app, tmp
         try:
             purged = wait_until(lambda: not old_file.exists(), 120)
         finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+            stop(worker)
     text = log_path.read_text(errors="replace")
     assert purged, text[-3000:]
     assert status_of(demo_app, old_id) == ("expired", None)
