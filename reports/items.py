@@ -16,15 +16,18 @@ class Items:
 
     def __init__(self, session, viewer: Viewer):
         self.session, self.viewer, self.today, self.found = session, viewer, tokyo_today(), {}
+        self.own = None  # what the employer sees of its own workers: the same for each of them
 
     def visible(self, worker_id: int) -> frozenset:
         if worker_id not in self.found:
             scope = self.viewer.scope
             if scope.kind == "employer" and not scope.site_manager and worker_id in scope.own_worker_ids:
                 # its own worker (所属, as of the scope computed when the report started): the same rule,
-                # without asking the tables again for each of thousands of workers
-                rel = disclosure.Relation(disclosure.EMPLOYER)
-                self.found[worker_id] = frozenset(i.code for i in ITEMS if disclosure.decide(rel, i.code))
+                # decided once, without asking the tables again for each of thousands of workers
+                if self.own is None:
+                    rel = disclosure.Relation(disclosure.EMPLOYER)
+                    self.own = frozenset(i.code for i in ITEMS if disclosure.decide(rel, i.code))
+                self.found[worker_id] = self.own
             else:
                 self.found[worker_id] = disclosure.visible_items(self.session, scope, worker_id, self.today)
         return self.found[worker_id]
