@@ -1,5 +1,5 @@
 """``ccus worker`` (the Celery worker that produces report jobs when CCUS_CELERY_BROKER is set) and
-``ccus reports purge`` (delete expired report files; the web process also does it when the report menu opens)."""
+``ccus reports purge`` (delete expired report files; they are also deleted on a schedule: portal.jobs)."""
 from __future__ import annotations
 
 import click
@@ -9,7 +9,9 @@ def register(group: click.Group) -> None:
     @group.command("worker")
     @click.option("--concurrency", default=1, show_default=True, type=int, help="jobs run at once")
     @click.option("--queue", default=None, help="queue name (default: CCUS_CELERY_QUEUE or ccus-reports)")
-    def worker(concurrency: int, queue: str | None) -> None:
+    @click.option("--beat/--no-beat", default=True, show_default=True,
+                  help="run the schedule (expired files purged every CCUS_REPORT_PURGE_SECONDS) in this worker")
+    def worker(concurrency: int, queue: str | None, beat: bool) -> None:
         """Run report jobs from the Celery broker in CCUS_CELERY_BROKER (Redis), with the portal's database."""
         from portal import create_app, jobs
 
@@ -19,9 +21,15 @@ def register(group: click.Group) -> None:
             raise click.ClickException("CCUS_CELERY_BROKER が設定されていません（例: redis://127.0.0.1:6379/0）。")
         jobs.WORKER_APP["app"] = app
         queue = queue or jobs.queue_name(app.config)
-        jobs.celery_app(broker).worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-                                             "--pool=threads" if concurrency > 1 else "--pool=solo", "-Q", queue,
-                                             "--without-gossip", "--without-mingle", "--without-heartbeat"])
+        celery = jobs.celery_app(broker)
+        argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+                "--pool=threads" if concurrency > 1 else "--pool=solo", "-Q", queue,
+                "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if beat and jobs.schedule_purge(celery, {**app.config, "CCUS_CELERY_QUEUE": queue}):
+            from portal.config import instance_dir
+
+            argv += ["--beat", f"--schedule={instance_dir() / 'celerybeat-schedule'}"]
+        celery.worker_main(argv)
 
     @group.group("reports")
     def reports_group() -> None:
@@ -35,5 +43,5 @@ def register(group: click.Group) -> None:
 
         app = create_app()
         with app.app_context():
-            n = jobs.purge_expired(db.session)
+            n = jobs.purge_expired(db.session, config=app.config)
         click.echo(f"期限切れのファイル {n} 件を削除しました。")

@@ -7,10 +7,13 @@
 - :func:`run` (either runner) computes the owner's scope again, checks the role again, builds the rows through
   a session under that scope, writes the file with progress (rows done of total), writes the audit trail
   (出力, per worker shown) and records a Japanese reason when it fails. A failed job can be retried.
-- Files expire after ``CCUS_REPORT_RETENTION_DAYS`` (7) days: :func:`purge_expired` deletes them.
+- Files expire after ``CCUS_REPORT_RETENTION_DAYS`` (7) days: :func:`purge_expired` deletes them, on a schedule
+  (every ``CCUS_REPORT_PURGE_SECONDS``: Celery beat in ``ccus worker``, or a thread of the web process), when the
+  report menu opens and with ``ccus reports purge``.
 
 Settings (app config or environment): CCUS_CELERY_BROKER, CCUS_CELERY_QUEUE (ccus-reports), CCUS_REPORTS_DIR
-(instance/reports; web and worker must share it), CCUS_REPORT_RETENTION_DAYS (7).
+(instance/reports; web and worker must share it), CCUS_REPORT_RETENTION_DAYS (7), CCUS_REPORT_PURGE_SECONDS
+(3600; 0 turns the schedule off).
 """
 from __future__ import annotations
 
@@ -228,8 +231,10 @@ def run(engine, job_id: int, config) -> str:
         session.close()
 
 
-def purge_expired(session: Session, at: datetime.datetime | None = None) -> int:
-    """Delete the files of expired jobs (their row stays, marked 期限切れ). Returns how many."""
+def purge_expired(session: Session, at: datetime.datetime | None = None, config=None) -> int:
+    """Delete the files of expired jobs (their row stays, marked 期限切れ). Returns how many jobs expired.
+    With ``config``, files in the reports folder older than the retention that no unexpired job names are
+    deleted too (left by a run that died between writing its file and recording it)."""
     at = at or now()
     t = ReportJob.__table__
     with using_scope(session, ALL):
@@ -238,8 +243,83 @@ def purge_expired(session: Session, at: datetime.datetime | None = None) -> int:
             if path:
                 Path(path).unlink(missing_ok=True)
             session.execute(update(t).where(t.c.id == job_id).values(status=EXPIRED, file_path=None))
+        kept = set(session.execute(select(t.c.file_path).where(t.c.file_path.is_not(None))).scalars()) if config else ()
     session.commit()
+    if config is not None:
+        oldest = (at - retention(config)).timestamp()
+        for path in files_dir(config).iterdir():
+            if path.is_file() and str(path) not in kept and path.stat().st_mtime < oldest:
+                path.unlink(missing_ok=True)
     return len(rows)
+
+
+# --- the purge schedule ------------------------------------------------------------------------------------------
+# Expired files are deleted every CCUS_REPORT_PURGE_SECONDS (3600; 0: only `ccus reports purge` and the menu):
+# - with Celery, by the beat schedule that `ccus worker` runs beside its worker (several workers each running it
+#   only purge more often: a purge is idempotent);
+# - without, by a thread of each web process, started by its first request (so that a CLI command or an app
+#   built by a test starts none); it holds the app weakly and ends with it.
+
+PURGE_TASK = "ccus.purge_report_files"
+PURGE_SECONDS = 3600
+PURGERS: dict = {}  # id(app) → (pid, thread, stop event): the in-process purger of this process
+
+
+def purge_interval(config) -> float:
+    value = config.get("CCUS_REPORT_PURGE_SECONDS")
+    if value is None:
+        value = os.environ.get("CCUS_REPORT_PURGE_SECONDS", PURGE_SECONDS)
+    return float(value)
+
+
+def purge_now(app) -> int:
+    """One scheduled purge, in its own session (the schedule runs outside any request)."""
+    from portal.db import ScopedSession, db
+
+    with app.app_context():
+        session = ScopedSession(bind=db.engine)
+        try:
+            return purge_expired(session, config=app.config)
+        finally:
+            session.close()
+
+
+def ensure_purger(app) -> threading.Thread | None:
+    """Start this process's purge thread for ``app`` unless Celery's beat does the purging or it runs already."""
+    import weakref
+
+    interval = purge_interval(app.config)
+    if app.config.get("CCUS_CELERY_BROKER") or interval <= 0:
+        return None
+    known = PURGERS.get(id(app))
+    if known is not None and known[0] == os.getpid() and known[1].is_alive():
+        return known[1]
+    stop, ref = threading.Event(), weakref.ref(app)
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            current = ref()
+            if current is None:
+                return
+            try:
+                n = purge_now(current)
+                if n:
+                    log.info("purged the files of %s expired report jobs", n)
+            except Exception:  # noqa: BLE001  the next round tries again; the log has the details
+                log.exception("scheduled purge of report files failed")
+            del current
+
+    thread = threading.Thread(target=loop, name="report-purge", daemon=True)
+    PURGERS[id(app)] = (os.getpid(), thread, stop)
+    thread.start()
+    return thread
+
+
+def stop_purger(app) -> None:
+    known = PURGERS.pop(id(app), None)
+    if known is not None:
+        known[2].set()
+        known[1].join(timeout=10)
 
 
 # --- Celery ----------------------------------------------------------------------------------------------------
@@ -267,5 +347,19 @@ def celery_app(broker: str):
         with flask_app.app_context():
             return run(db.engine, job_id, flask_app.config)
 
+    @app.task(name=PURGE_TASK)
+    def purge_report_files() -> int:
+        return purge_now(WORKER_APP["app"])
+
     _CELERY[broker] = app
     return app
+
+
+def schedule_purge(celery, config) -> bool:
+    """Put the purge on the beat schedule of ``celery`` (run by ``ccus worker``), on the report queue."""
+    interval = purge_interval(config)
+    if interval <= 0:
+        return False
+    celery.conf.beat_schedule = {"purge-report-files": {"task": PURGE_TASK, "schedule": interval,
+                                                        "options": {"queue": queue_name(config)}}}
+    return True

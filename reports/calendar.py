@@ -6,9 +6,8 @@ worker, site and 計上 / 非計上, a mark per day (IC, 顔, 電話, QR, 直接
 from __future__ import annotations
 
 from portal import work_calendar
-from portal.models import WorkerInsurance
 from reports.base import Column, Params, Viewer
-from reports.items import Items
+from reports.items import Items, insurance_of
 
 
 def columns(params: Params) -> list[Column]:
@@ -24,14 +23,7 @@ def columns(params: Params) -> list[Column]:
 
 def kentaikyo_status(session, worker_ids) -> dict:
     """worker pk → 建退共 加入 / 未加入, in one query (the rows the viewer's scope shows)."""
-    from sqlalchemy import select
-
-    ids = list(worker_ids)
-    found = {}
-    for i in range(0, len(ids), 900):
-        found.update(session.execute(select(WorkerInsurance.worker_id, WorkerInsurance.kentaikyo).where(
-            WorkerInsurance.worker_id.in_(ids[i:i + 900]))).all())
-    return {w: ("加入" if joined else "未加入") for w, joined in found.items()}
+    return {w: ("加入" if ins.kentaikyo else "未加入") for w, ins in insurance_of(session, worker_ids).items()}
 
 
 def line(row: work_calendar.CalendarRow, days, name: str, kentaikyo: str) -> list:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from portal import work_calendar
 from reports import register
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, Column, Output, Params, Report, Viewer
-from reports.form_2_4 import default_employer, preload_workers
-from reports.items import Items, insurance_text
+from reports.form_2_4 import default_employer
+from reports.items import Items, insurance_of, insurance_text
 
 COLUMNS = ([Column("技能者ID", width=16), Column("技能者名", width=14), Column("現場", width=26),
             Column("元請事業者", width=16), Column("計上・非計上", width=8)]
@@ -18,15 +18,15 @@ COLUMNS = ([Column("技能者ID", width=16), Column("技能者名", width=14), C
 
 def build(session, viewer: Viewer, params: Params) -> Output:
     employer_id = default_employer(viewer, params)
-    loaded = preload_workers(session, params, employer_id)  # noqa: F841  (held while the lines are made)
     lines = work_calendar.employer_month(session, params.year, params.month, employer_id=employer_id,
                                          site_id=params.site)
     items, shown = Items(session, viewer), set()
+    insured = insurance_of(session, {r.worker.id for r in lines})
 
     def rows():
         for r in lines:
             shown.add(r.worker.id)
-            insurance = [items.cell(r.worker.id, "social_insurance", v) for v in insurance_text(r.worker.insurance)]
+            insurance = [items.cell(r.worker.id, "social_insurance", v) for v in insurance_text(insured.get(r.worker.id))]
             yield ([r.worker.worker_id, r.worker.name, r.site_label, r.prime_label, r.label]
                    + [r.counts[k] for k in work_calendar.COLUMNS]
                    + [r.trade, r.position, r.work_content, "有" if r.hazardous else "無"] + insurance)

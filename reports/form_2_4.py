@@ -14,27 +14,10 @@ def default_employer(viewer: Viewer, params: Params) -> int | None:
     return viewer.employer_id if viewer.role == "Employer" else None
 
 
-def preload_workers(session, params: Params, employer_id: int | None) -> list:
-    """Load the month's workers in one query, so that each history's worker comes from the identity map
-    (one query, not one per worker, for an employer with thousands)."""
-    from sqlalchemy import select
-
-    from portal.models import Worker, WorkHistory
-
-    first, last = work_calendar.month_bounds(params.year, params.month)
-    ids = select(WorkHistory.worker_id).where(WorkHistory.work_date >= first, WorkHistory.work_date <= last)
-    if employer_id is not None:
-        ids = ids.where(WorkHistory.employer_id == employer_id)
-    # the caller holds the list while it reads the histories: the identity map keeps only referenced objects
-    return session.execute(select(Worker).where(Worker.id.in_(ids.scalar_subquery()))).scalars().all()
-
-
 def build(session, viewer: Viewer, params: Params) -> Output:
     employer_id = default_employer(viewer, params)
-    loaded = preload_workers(session, params, employer_id)
     rows = work_calendar.employer_month(session, params.year, params.month, employer_id=employer_id,
                                         site_id=params.site)
-    del loaded
     workers: set = set()
     names = []
     if employer_id is not None:

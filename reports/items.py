@@ -8,6 +8,7 @@ from portal.models.disclosure import ITEMS
 from reports.base import Column, Viewer
 
 HIDDEN = "非開示"
+CHUNK = 5000  # ids per IN list: under SQLite's 32,766 parameters (with the scope's own lists) and PostgreSQL's 65,535
 
 
 class Items:
@@ -15,21 +16,39 @@ class Items:
 
     def __init__(self, session, viewer: Viewer):
         self.session, self.viewer, self.today, self.found = session, viewer, tokyo_today(), {}
+        self.own = None  # what the employer sees of its own workers: the same for each of them
 
     def visible(self, worker_id: int) -> frozenset:
         if worker_id not in self.found:
             scope = self.viewer.scope
             if scope.kind == "employer" and not scope.site_manager and worker_id in scope.own_worker_ids:
                 # its own worker (所属, as of the scope computed when the report started): the same rule,
-                # without asking the tables again for each of thousands of workers
-                rel = disclosure.Relation(disclosure.EMPLOYER)
-                self.found[worker_id] = frozenset(i.code for i in ITEMS if disclosure.decide(rel, i.code))
+                # decided once, without asking the tables again for each of thousands of workers
+                if self.own is None:
+                    rel = disclosure.Relation(disclosure.EMPLOYER)
+                    self.own = frozenset(i.code for i in ITEMS if disclosure.decide(rel, i.code))
+                self.found[worker_id] = self.own
             else:
                 self.found[worker_id] = disclosure.visible_items(self.session, scope, worker_id, self.today)
         return self.found[worker_id]
 
     def cell(self, worker_id: int, item: str, value):
         return value if item in self.visible(worker_id) else HIDDEN
+
+
+def insurance_of(session, worker_ids) -> dict:
+    """worker pk → its insurance row (health_status, pension_status, employment_status, kentaikyo), for many
+    workers in one query per CHUNK, never one per worker; the viewer's scope decides which rows it reads."""
+    from sqlalchemy import select
+
+    from portal.models import WorkerInsurance as I
+
+    ids, found = sorted(worker_ids), {}
+    for i in range(0, len(ids), CHUNK):
+        found.update((r.worker_id, r) for r in session.execute(
+            select(I.worker_id, I.health_status, I.pension_status, I.employment_status, I.kentaikyo)
+            .where(I.worker_id.in_(ids[i:i + CHUNK]))))
+    return found
 
 
 def insurance_text(ins) -> tuple[str, str, str]:

@@ -98,3 +98,127 @@ def test_bad_month_is_refused():
 def test_marks_are_ordered_and_deduplicated():
     assert K.marks("直接, IC,IC、顔") == ["IC", "顔", "直接"]
     assert K.marks("") == [] and K.marks(None) == []
+
+
+def test_employer_month_keeps_a_former_workers_days(october):
+    """Histories filed under S1 for a worker S1 no longer sees (he works for O now): S1's own past days stay on
+    its list, the worker shown by 技能者ID only (this line made the list fail before)."""
+    ids, s = october
+    add_history(s, ids, "w3", d(6), site="Y", employer="S1", position="一般")
+    with As(s, "s1"):
+        rows = K.employer_month(s, 2026, 10, employer_id=ids["S1"])
+    former = [r for r in rows if r.worker.id == ids["w3"]]
+    assert len(former) == 1 and isinstance(former[0].worker, K.HiddenWorker)
+    assert (former[0].worker.worker_id, former[0].worker.name) == ("93845751166921", "非開示")
+    assert former[0].cells == {6: "IC"} and former[0].counts["counted"] == 1
+    assert {r.worker.id for r in rows} == {ids["w1"], ids["w3"]}
+    with As(s, "o"):  # O sees w3 (its worker) but not S1's histories
+        assert K.employer_month(s, 2026, 10) == []
+
+
+def reference_lines(histories, trades) -> dict:
+    """The calendar lines computed the plain way, history by history in date order (the figures the grouped
+    query must reproduce): (worker, site, counted) → (cells, counts, trade, position, work content, hazardous,
+    reasons)."""
+    lines = {}
+    for h in sorted(histories, key=lambda h: (h.worker_id, h.site_id or 0, not h.counted, h.work_date)):
+        line = lines.setdefault((h.worker_id, h.site_id, h.counted),
+                                {"cells": {}, "counts": dict.fromkeys(K.COLUMNS, 0), "trade": "", "position": "",
+                                 "work_content": "", "hazardous": False, "reasons": set()})
+        line["cells"][h.work_date.day] = "/".join(K.marks(h.methods))
+        line["counts"][K.column_of(h)] += 1
+        line["trade"] = trades[h.trade_id] if h.trade_id else line["trade"]
+        line["position"] = h.position or line["position"]
+        line["work_content"] = h.work_content or line["work_content"]
+        line["hazardous"] = line["hazardous"] or h.hazardous_work
+        if not h.counted:
+            line["reasons"].add(K.NOT_COUNTED_REASONS.get(h.not_counted_reason or "", h.not_counted_reason or ""))
+    return lines
+
+
+def test_grouped_lines_equal_the_plain_computation(world):
+    """Random months (sites with and without a registration, counted or not for each reason, roster values that
+    change or go empty within the month, several marks a day): the grouped query gives exactly the lines of
+    the plain computation over the same histories, for every viewer."""
+    import random
+
+    from sqlalchemy import select
+
+    from portal.models import Trade, WorkHistory
+    from portal.scoping import ALL, using_scope
+
+    ids, s = world
+    rng = random.Random(2026)
+    reasons = [None, *K.NOT_COUNTED_COLUMN, "unknown_reason"]
+    for worker in ("w1", "w2", "w3"):
+        for site in ("X", "Y", None):
+            for day in rng.sample(range(1, 32), 9):
+                counted = rng.random() < 0.5
+                add_history(s, ids, worker, d(day), site=site, employer=rng.choice(["S1", "S2", "O"]),
+                            trade=rng.choice(["rebar", "tobi", None]), position=rng.choice(["職長", "一般", "", None]),
+                            work_content=rng.choice(["鉄筋工事", "", None, "型枠, 100% ; :x"]),
+                            methods=rng.choice(["IC", "直接,IC", "", "顔,QR,電話", "API"]), counted=counted,
+                            reason=None if counted else rng.choice(reasons), hazardous_work=rng.random() < 0.2)
+    with using_scope(s, ALL):
+        trades = {t.id: str(t) for t in s.execute(select(Trade)).scalars()}
+    for login in ("admin", "p", "p-genba", "s1", "s2", "o", "q", "w1"):
+        with As(s, login):
+            histories = s.execute(select(WorkHistory).where(WorkHistory.work_date >= d(1),
+                                                            WorkHistory.work_date <= d(31))).scalars().all()
+            labels = K.site_labels(s, {h.site_id for h in histories})
+            expected = {(w, labels.get(site, ("現場未登録",))[0], counted): line
+                        for (w, site, counted), line in reference_lines(histories, trades).items()}
+            got = {(r.worker.id, r.site_label, r.counted): r for r in K.employer_month(s, 2026, 10)}
+        assert set(got) == set(expected), login
+        for key, line in expected.items():
+            r = got[key]
+            assert (r.cells, r.counts, r.trade, r.position, r.work_content, r.hazardous, r.reasons) == (
+                line["cells"], line["counts"], line["trade"], line["position"], line["work_content"],
+                line["hazardous"], line["reasons"]), (login, key)
+        assert expected, login  # every viewer sees some of the month
+
+
+def test_employer_month_reads_in_a_fixed_number_of_statements(october):
+    """One employer's month costs the same few statements with 2 workers as with 12: lines grouped in the
+    database, their workers in the same query, no load per history or per worker."""
+    from sqlalchemy import event
+
+    from portal.db import db
+
+    ids, s = october
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    def reading() -> int:
+        statements.clear()
+        s.expunge_all()
+        with As(s, "s1"):
+            event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                rows = K.employer_month(s, 2026, 10)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements), len(rows)
+
+    few, lines_before = reading()
+    import random
+
+    from portal.demo import add_worker, make_id
+    from portal.models import Employer
+    from portal.scoping import ALL, using_scope
+
+    rng, taken = random.Random(7), set()
+    with using_scope(s, ALL):
+        s1 = s.get(Employer, ids["S1"])
+        extra = [add_worker(s, worker_id=make_id(rng, "21", taken), name=f"追加 {n}", kana=f"ツイカ {n}",
+                            employer=s1, birth=datetime.date(1990, 1, 1)).id for n in range(10)]
+        s.commit()
+    for n, worker_id in enumerate(extra):
+        ids[f"x{n}"] = worker_id
+        add_history(s, ids, f"x{n}", d(7), trade="tobi")
+        add_history(s, ids, f"x{n}", d(8), counted=False, reason="site_unapproved")
+    many, lines_after = reading()
+    assert lines_after == lines_before + 20
+    assert many == few <= 4

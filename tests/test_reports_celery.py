@@ -26,6 +26,15 @@ def redis_answers() -> bool:
         return False
 
 
+def stop(worker: subprocess.Popen) -> None:
+    """End a ``ccus worker`` started in its own session, and its children (beat)."""
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+
+
 @pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379")
 def test_a_job_queued_before_the_worker_starts_is_produced_by_a_celery_worker(demo_app, client_for, tmp_path):
     from portal.db import db
@@ -52,11 +61,7 @@ def test_a_job_queued_before_the_worker_starts_is_produced_by_a_celery_worker(de
     try:
         status = wait_job(client, job_id, timeout=180)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        stop(worker)
         log.close()
     assert status["status"] == "done", (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
     with demo_app.app_context(), using_scope(db.session, ALL):

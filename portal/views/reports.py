@@ -190,3 +190,8 @@ PERMISSIONS = "can_menu|can_show|can_export|can_job|can_status|can_download|can_
 
 def register(appbuilder) -> None:
     add(appbuilder, ReportsView, "帳票出力", "帳票", {E: PERMISSIONS, M: PERMISSIONS, W: PERMISSIONS}, icon="fa-print")
+
+    def purge_schedule():  # the web process's purge thread, unless Celery's beat purges (portal.jobs)
+        jobs.ensure_purger(current_app._get_current_object())
+
+    current_app.before_request(purge_schedule)
