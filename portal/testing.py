@@ -205,3 +205,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def artifacts(kind: str) -> Path:
+    """The folder where tests leave files to be looked at (screenshots, first pages of reports and forms):
+    $CCUS_TEST_ARTIFACTS/<kind>, by default test-artifacts/<kind> in the repository (not committed)."""
+    root = os.environ.get("CCUS_TEST_ARTIFACTS") or Path(__file__).resolve().parent.parent / "test-artifacts"
+    folder = Path(root) / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,21 +1,19 @@
 """Each role's portal as its users live in it, in a real browser (Debian's chromium through Playwright), at
 desktop size and on a 390×844 phone: every screen a role walks is Japanese (no English leftovers), shows no raw
 value (``object at 0x``, True, False, None, codes such as cardreader or entry), never answers 500, and on the
-phone never scrolls sideways. Screenshots of each landing page go to the test artifacts (CCUS_TEST_ARTIFACTS,
-by default .artifacts/screens under the repository; not committed)."""
+phone never scrolls sideways. Screenshots of each landing page go to the test artifacts (portal.testing.artifacts:
+test-artifacts/screens, not committed)."""
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from portal.testing import artifacts
 from tests.test_browser import browser, live_server, log_in  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(os.environ.get("CCUS_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / ".artifacts" / "screens"))
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -80,8 +78,7 @@ def test_each_role_walks_its_portal_in_japanese(browser, live_server, demo_app, 
     page.fill("input[name=password]", entry["password"])
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_load_state("networkidle")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{role}-{size}-landing.png"), full_page=True)
+    page.screenshot(path=str(artifacts("screens") / f"{role}-{size}-landing.png"), full_page=True)
     landing = page.url.removeprefix(live_server)
     paths = [landing] + (PHONE_WALKS.get(role, []) if size == "phone" else WALKS[role])
     problems = walk(page, live_server, paths, phone=size == "phone")

@@ -3,14 +3,13 @@ $CCUS_TEST_ARTIFACTS/reports/), to be looked at: the first and last page of 2-4 
 the last page), 2-3 for a worker, 1-2 and 3-1 for an employer."""
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
 from pathlib import Path
 
+from portal.testing import artifacts
 from tests.test_reports import last_month, produced
 
-ARTIFACTS = Path(os.environ.get("CCUS_TEST_ARTIFACTS") or Path(__file__).resolve().parent.parent / "test-artifacts")
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -20,7 +19,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def render(pdf: Path, name: str, pages: list[int]) -> list[Path]:
-    out = ARTIFACTS / "reports"
+    out = artifacts("reports")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for page in pages:

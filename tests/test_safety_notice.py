@@ -4,6 +4,7 @@ shown only to the company itself; the viewer rule per role; the privacy scan."""
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 
 import pytest
@@ -15,7 +16,7 @@ from portal.models import EmployerDetail
 from portal.models.safety import SiteStaff
 from portal.safety_data import forbidden_numbers
 from portal.scoping import ALL, using_scope
-from portal.testing import login_of
+from portal.testing import artifacts, login_of
 from reports.safety import REVISION
 from tests.safety_world import KIKIN1, seed
 
@@ -70,7 +71,9 @@ def test_notice_excel_and_pdf_read_back(demo_app, client_for, tmp_path):
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "再下請負契約なし" in text and "再下請負通知書" in text and "新規" in text
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(path), str(tmp_path / "az5")], check=True)
-    assert next(tmp_path.glob("az5*.png")).stat().st_size > 5_000
+    png = next(tmp_path.glob("az5*.png"))
+    assert png.stat().st_size > 5_000
+    shutil.copy(png, artifacts("safety") / "az5-page1.png")
     sheet_text = "\n".join(str(v) for s in sheets for row in s for v in row if v)
     assert forbidden_numbers(text) == [] and forbidden_numbers(sheet_text) == []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import shutil
 import subprocess
 
 import pytest
@@ -15,7 +16,7 @@ from portal.db import db
 from portal.models import SiteWorkerRegistration, Worker, WorkerInsurance
 from portal.safety_data import forbidden_numbers
 from portal.scoping import ALL, using_scope
-from portal.testing import login_of
+from portal.testing import artifacts, login_of
 from reports.safety import REVISION
 from reports.safety.roster import PER_PAGE
 from reports.safety.roster_files import cell_position
@@ -108,6 +109,7 @@ def test_roster_excel_and_pdf_read_back_match_the_database(demo_app, client_for,
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(path), str(tmp_path / "az6")], check=True)
     png = next(tmp_path.glob("az6*.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    shutil.copy(png, artifacts("safety") / "az6-page1.png")
 
     # the privacy scan of every produced file
     for (role, fmt), data in files.items():
