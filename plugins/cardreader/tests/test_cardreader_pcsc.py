@@ -4,10 +4,14 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from ccus_cardreader import pcsc
 from ccus_cardreader.vicc import answer, contactless_atr
 
 from cardreader_helpers import READER_NAME
+
+pytestmark = pytest.mark.nodb  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
 
 
 def test_virtual_card_answers_like_a_reader():
