@@ -82,7 +82,7 @@ test_latest() {
   ensure_test_database
   CCUS_UNLOCKED=1 "$VENV/bin/pytest" -p no:cacheprovider "$@"
   CCUS_UNLOCKED=1 CCUS_TEST_DATABASE_URL=$POSTGRES_URL \
-    "$VENV/bin/pytest" -p no:cacheprovider -m "not browser and not nodb" "$@"
+    "$VENV/bin/pytest" -p no:cacheprovider -m "not browser and not once" "$@"
 }
 
 ensure_redis() {
@@ -115,7 +115,7 @@ ensure_test_database() {
 
 # The two passes of the whole suite run side by side: each pytest process keeps one core busy at most (much of
 # the suite waits on subprocesses, browsers and servers), so on two cores both take about as long as one alone.
-# The PostgreSQL pass leaves out the browser tests and those marked nodb (no database: the same on both). Each
+# The PostgreSQL pass leaves out the browser tests and those marked once (the same on both). Each
 # has its own temporary folder; their output is interleaved line by line with a [sqlite] or [postgres]
 # prefix, and each ends with its own summary.
 POSTGRES_URL=${CCUS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/ccus_test}
@@ -128,7 +128,7 @@ test_both() {
   tmp=$(mktemp -d /tmp/ccus-test.XXXXXX)
   ( set -o pipefail; env -u CCUS_TEST_DATABASE_URL "$VENV/bin/pytest" -p no:cacheprovider --basetemp "$tmp/sqlite" 2>&1 | sed -u 's/^/[sqlite] /' ) &
   local sqlite=$!
-  ( set -o pipefail; CCUS_TEST_DATABASE_URL=$POSTGRES_URL "$VENV/bin/pytest" -p no:cacheprovider -m "not browser and not nodb" \
+  ( set -o pipefail; CCUS_TEST_DATABASE_URL=$POSTGRES_URL "$VENV/bin/pytest" -p no:cacheprovider -m "not browser and not once" \
       --basetemp "$tmp/postgres" 2>&1 | sed -u 's/^/[postgres] /' ) &
   local postgres=$!
   local rc_sqlite=0 rc_postgres=0
@@ -155,7 +155,7 @@ case "$cmd" in
     ensure_redis
     ensure_postgres
     ensure_test_database
-    CCUS_TEST_DATABASE_URL=$POSTGRES_URL exec "$VENV/bin/pytest" -m "not browser and not nodb" "$@" ;;
+    CCUS_TEST_DATABASE_URL=$POSTGRES_URL exec "$VENV/bin/pytest" -m "not browser and not once" "$@" ;;
   bench)
     setup
     ensure_postgres

@@ -11,7 +11,7 @@ from sqlalchemy import String
 import portal.models  # noqa: F401  (registers every model)
 from portal.errors import DomainError
 
-pytestmark = pytest.mark.nodb  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
+pytestmark = pytest.mark.once  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
 
 MEGURO = "30154216388821"
 OTHER_SCRIPTS = {"arabic-indic": "٣٠١٥٤٢١٦٣٨٨٨٢١", "devanagari": "३०१५४२१६३८८८२१", "mathematical": "𝟑𝟎𝟏𝟓𝟒𝟐𝟏𝟔𝟑𝟖𝟖𝟖𝟐𝟏",

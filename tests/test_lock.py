@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-pytestmark = pytest.mark.nodb  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
+pytestmark = pytest.mark.once  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "constraints.txt"

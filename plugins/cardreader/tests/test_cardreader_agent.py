@@ -12,7 +12,7 @@ from cardreader_helpers import READER_NAME, Server, wait_for
 from ccus_cardreader.agent import Agent, AgentConfig, PortalUnavailable, Sender, make_event, parse_results
 from ccus_cardreader.outbox import Outbox
 
-pytestmark = pytest.mark.nodb  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
+pytestmark = pytest.mark.once  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
 
 KEY = "device-key-for-the-tests"
 SITE = "36265810102371"

@@ -11,7 +11,7 @@ from ccus_cardreader.vicc import answer, contactless_atr
 
 from cardreader_helpers import READER_NAME
 
-pytestmark = pytest.mark.nodb  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
+pytestmark = pytest.mark.once  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
 
 
 def test_virtual_card_answers_like_a_reader():

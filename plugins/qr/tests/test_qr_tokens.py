@@ -6,7 +6,7 @@ import pytest
 from ccus_qr import images, tokens
 from qr_helpers import decode_png
 
-pytestmark = pytest.mark.nodb  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
+pytestmark = pytest.mark.once  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
 
 KEY = tokens.qr_key({"CCUS_CREDENTIAL_KEY": "one installation", "SECRET_KEY": "x"})
 WORKER = "30154216388821"
