@@ -226,10 +226,15 @@ class Batch:
 
     def resolve_credentials(self, valid: list[Valid], pm, credential_keys) -> None:
         """A credential a plugin resolves becomes its worker's 14-digit ID; an unresolved one is kept hashed."""
+        from portal.devices import DeviceRef
+        from portal.plugin_host import resolve_worker
+
+        shown = None  # what plugins are shown of the device (read-only), made once a batch
         for v in valid:
             if v.credential is not None:
-                found = pm.hook.ccus_resolve_worker(device=self.device, credential=v.credential,
-                                                    session=self.session) if pm is not None else None
+                if pm is not None and shown is None:
+                    shown = DeviceRef.of(self.device)
+                found = resolve_worker(pm, shown, v.credential, self.session) if pm is not None else None
                 code = getattr(found, "worker_id", found)  # a plugin may answer with the Worker itself
                 if isinstance(code, str):
                     v.worker_code = code
@@ -387,7 +392,8 @@ def _seen(session: Session, device: Device, now: datetime.datetime) -> None:
 
 def notify(session: Session, plugins, event_ids: list[int]) -> None:
     """ccus_event_recorded for each stored event (only loaded when some plugin listens)."""
-    from portal.devices import notify_event_recorded
+    from portal.devices import EventRef
+    from portal.plugin_host import notify_event_recorded
 
     if not event_ids or not plugins.hook.ccus_event_recorded.get_hookimpls():
         return
@@ -396,4 +402,4 @@ def notify(session: Session, plugins, event_ids: list[int]) -> None:
             chunk = event_ids[i:i + 900]
             loaded = {e.id: e for e in session.execute(select(EntryExitEvent).where(EntryExitEvent.id.in_(chunk))).scalars()}
             for event_id in chunk:
-                notify_event_recorded(plugins, loaded[event_id])
+                notify_event_recorded(plugins, EventRef.of(loaded[event_id]))

@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from ccus_face import MARK, faces
-from portal.errors import DomainError
+from portal.devices import add_device_blueprint, authenticate, event_time, record_events, request_key, work_day
 
 blueprint = Blueprint("ccus_face", __name__, url_prefix="/api/v1/face")
 
@@ -38,39 +38,26 @@ def _photo() -> bytes:
 
 @blueprint.post("/events")
 def post_event():
-    from portal import device_admin, histories, ingest
-    from portal.credentials import keys_from_config
-    from portal.db import db
-    from portal.models import Worker
-    from portal.scoping import ALL, using_scope
-
-    session = db.session
-    device = device_admin.authenticate_device(session, device_admin.bearer(request.headers.get("Authorization")))
-    if device.device_type != faces.DEVICE_TYPE:
-        raise DomainError("wrong_device_type", "この機器の種類では顔認証の記録を送信できません。", 403)
+    device = authenticate(request_key(), device_type=faces.DEVICE_TYPE,
+                          message="この機器の種類では顔認証の記録を送信できません。")
     fields = request.form if request.files else request.args
     photo = _photo()
-    limits = ingest.Limits.from_config(current_app.config)
     now = datetime.datetime.now(datetime.timezone.utc)
     time_text = fields.get("time") or now.isoformat()
-    at = ingest.parse_time(time_text, now, limits)
+    at = event_time(time_text, now=now)
     encoding = faces.encode_face(photo)
-    keys = keys_from_config(current_app.config)
-    # Reviewed scope: reads confined to the device's site (its roster) and to those workers' face templates.
-    with using_scope(session, ALL):
-        roster = faces.registered_worker_ids(session, device.site_id, histories.calendar_day(at))
-        worker_pk, distance = faces.identify(session, keys, encoding, roster, faces.tolerance_of(device))
-        worker = session.get(Worker, worker_pk) if worker_pk is not None else None
-        site_code = device.site.site_id
+    worker, distance = faces.identify(encoding, faces.roster_workers(device.site, work_day(at)),
+                                      faces.tolerance_of(device))
+    site_code = device.site.site_id
     event = {"event_id": fields.get("event_id") or "face-" + hashlib.sha256(photo).hexdigest()[:40],
              "site_id": site_code, "time": time_text, "method": MARK,
-             "kind": fields.get("kind") or (device.settings or {}).get("kind") or "entry",
+             "kind": fields.get("kind") or device.setting("kind") or "entry",
              "extras": {"face_distance": round(distance, 3)} if distance is not None else None}
     if worker is not None:
         event["worker_id"] = worker.worker_id
     else:  # not counted, without a worker; the core keeps only a keyed hash of this token
         event["credential"] = "unrecognised:" + hashlib.sha256(photo).hexdigest()
-    [result] = ingest.ingest_for_app(current_app, session, device, [event], now=now).results
+    [result] = record_events(device, [event], now=now)
     body = {**result, "recognised": worker is not None}
     if worker is not None:
         body.update(worker_id=worker.worker_id, name=worker.name)
@@ -80,5 +67,4 @@ def post_event():
 
 
 def register(app) -> None:
-    app.register_blueprint(blueprint)
-    app.extensions["csrf"].exempt(blueprint)  # devices post with their key, not a browser session
+    add_device_blueprint(app, blueprint)  # devices post with their key, not a browser session

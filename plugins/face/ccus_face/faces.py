@@ -9,12 +9,8 @@ from __future__ import annotations
 import datetime
 import io
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
 
-from portal import credentials
-from portal.errors import DomainError
-from portal.models import SiteWorkerRegistration
+from portal.devices import DomainError, SiteRef, WorkerRef, credential_payloads, enrol_credential, roster
 
 DEVICE_TYPE = "face"
 DEFAULT_TOLERANCE = 0.5  # face_recognition's default is 0.6; stricter, since a false match credits a day wrongly
@@ -77,36 +73,23 @@ def from_bytes(data: bytes):
     return encoding
 
 
-def enrol(session: Session, keys: credentials.CredentialKeys, worker, photo: bytes):
+def enrol(worker: WorkerRef, photo: bytes):
     """Store the worker's face template (encrypted), replacing an earlier one: one template per worker."""
     encoding = encode_face(photo)
-    for cred in _face_credentials(session, worker.id):
-        session.delete(cred)
-    return credentials.enrol(session, keys, worker, DEVICE_TYPE, payload=to_bytes(encoding), label="顔写真")
+    return enrol_credential(worker, DEVICE_TYPE, payload=to_bytes(encoding), label="顔写真", replace=True)
 
 
-def _face_credentials(session: Session, worker_pk: int):
-    from portal.models import Credential
-
-    return session.execute(select(Credential).where(
-        Credential.worker_id == worker_pk, Credential.device_type == DEVICE_TYPE)).scalars().all()
-
-
-def registered_worker_ids(session: Session, site_id: int, day: datetime.date) -> set[int]:
+def roster_workers(site: SiteRef, day: datetime.date) -> list[WorkerRef]:
     """Workers on the site's roster (作業員名簿) on ``day``: the only faces a site's camera compares against."""
-    r = SiteWorkerRegistration
-    return set(session.execute(select(r.worker_id).where(
-        r.site_id == site_id,
-        and_(or_(r.start_date.is_(None), r.start_date <= day), or_(r.end_date.is_(None), r.end_date >= day)),
-    )).scalars())
+    return roster(site, day)
 
 
-def identify(session: Session, keys: credentials.CredentialKeys, encoding, worker_ids, tolerance: float):
-    """(worker pk, distance) of the closest enrolled face among ``worker_ids`` within ``tolerance``, or
+def identify(encoding, workers, tolerance: float):
+    """(worker, distance) of the closest enrolled face among ``workers`` within ``tolerance``, or
     (None, closest distance or None)."""
     import face_recognition
 
-    known = credentials.payloads(session, keys, DEVICE_TYPE, worker_ids=worker_ids)
+    known = credential_payloads(DEVICE_TYPE, workers)
     if not known:
         return None, None
     distances = face_recognition.face_distance([from_bytes(p) for _w, p in known], encoding)

@@ -13,22 +13,20 @@ from __future__ import annotations
 import base64
 import datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from ccus_phone import calls
-from portal.errors import DomainError
+from portal.devices import DomainError, add_device_blueprint, authenticate, bearer_key, record_events
 
 blueprint = Blueprint("ccus_phone", __name__, url_prefix="/api/v1/phone")
 
 
 def device_key() -> str | None:
     """The device key from ``Authorization``: Bearer, or Basic with the key as password (any user name)."""
-    from portal.device_admin import bearer
-
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic":
-        return bearer(header)
+        return bearer_key(header)
     try:
         return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2] or None
     except (ValueError, UnicodeDecodeError):
@@ -37,15 +35,8 @@ def device_key() -> str | None:
 
 @blueprint.post("/calls")
 def call():
-    from portal import device_admin, ingest
-    from portal.credentials import keys_from_config
-    from portal.db import db
-    from portal.scoping import ALL, using_scope
-
-    session = db.session
-    device = device_admin.authenticate_device(session, device_key())
-    if device.device_type != calls.DEVICE_TYPE:
-        raise DomainError("wrong_device_type", "この機器の種類では電話の着信を受け付けできません。", 403)
+    device = authenticate(device_key(), device_type=calls.DEVICE_TYPE,
+                          message="この機器の種類では電話の着信を受け付けできません。")
     form = request.form
     call_id = (form.get("CallSid") or form.get("CallUUID") or "").strip()
     if not call_id:
@@ -53,16 +44,11 @@ def call():
     calls.check_called_number(device, form.get("To", ""))
     received = calls.Call(call_id=call_id[:100], caller=form.get("From", ""), called=form.get("To", ""),
                           at=datetime.datetime.now(datetime.timezone.utc))
-    keys = keys_from_config(current_app.config)
-    # Reviewed scope: the caller's number is looked up among all enrolled numbers (by its keyed hash); the
-    # toggle reads only this worker's events on this device's site.
-    with using_scope(session, ALL):
-        outcome, event = calls.event_for(session, keys, device, received)
-    [result] = ingest.ingest_for_app(current_app, session, device, [event], now=received.at).results
+    outcome, event = calls.event_for(device, received)
+    [result] = record_events(device, [event], now=received.at)
     message = calls.SAY[outcome if result["result"] in ("accepted", "duplicate") else "rejected"]
     return Response(calls.answer_xml(message), mimetype="text/xml")
 
 
 def register(app) -> None:
-    app.register_blueprint(blueprint)
-    app.extensions["csrf"].exempt(blueprint)  # a provider's POST carries no CSRF token; the device key guards it
+    add_device_blueprint(app, blueprint)  # a provider's POST carries no CSRF token; the device key guards it

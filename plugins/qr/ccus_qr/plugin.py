@@ -5,37 +5,18 @@ from __future__ import annotations
 from flask import current_app
 
 from ccus_qr import DEVICE_TYPE, tokens
-from portal.devices import DeviceType, hookimpl
+from ccus_qr.settings import SETTINGS_SCHEMA, setting
+from portal.devices import ROLE_EMPLOYER, ROLE_WORKER, DeviceType, add_hidden_screen, add_screen, hookimpl
 
 LABEL = "QRコード"
 MARK = "QR"
 
-SETTINGS_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "period": {"type": "integer", "minimum": 10, "maximum": 600, "default": tokens.DEFAULT_PERIOD,
-                   "title": "現場QRの切替間隔（秒）"},
-        "max_age_days": {"type": "number", "minimum": 1, "maximum": 400, "default": tokens.DEFAULT_MAX_AGE_DAYS,
-                         "title": "技能者QRの有効日数"},
-    },
-}
-
-
-def setting(device, name: str):
-    """A device setting within its bounds (the schema's default for a missing or unusable value)."""
-    spec = SETTINGS_SCHEMA["properties"][name]
-    value = (getattr(device, "settings", None) or {}).get(name, spec["default"])
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return spec["default"]
-    value = min(max(value, spec["minimum"]), spec["maximum"])
-    return int(value) if spec["type"] == "integer" else value
-
 
 @hookimpl
 def ccus_device_types():
-    return [DeviceType(code=DEVICE_TYPE, label=LABEL, mark=MARK, settings_schema=SETTINGS_SCHEMA)]
+    # a kiosk's key is on a tablet at the gate: it posts signed worker QRs, never bare 技能者IDs
+    return [DeviceType(code=DEVICE_TYPE, label=LABEL, mark=MARK, settings_schema=SETTINGS_SCHEMA,
+                       direct_worker_ids=False)]
 
 
 @hookimpl
@@ -52,13 +33,9 @@ def ccus_resolve_worker(device, credential):
 def ccus_register_routes(app):
     from ccus_qr.kiosk import ScanView, blueprint
     from ccus_qr.screens import MyQrView, PrintQrView
-    from portal.scoping import ROLE_EMPLOYER, ROLE_WORKER
-    from portal.security import grant
-    from portal.views.base import add
 
     app.register_blueprint(blueprint)
-    app.appbuilder.add_view_no_menu(ScanView)  # reached by scanning a site QR, not from the menu
-    grant(app.config["FAB_ROLES"], [ROLE_WORKER], "ScanView", "can_scan")
-    add(app.appbuilder, MyQrView, "私のQRコード", "技能者", {ROLE_WORKER: "can_mine"}, icon="fa-qrcode")
-    add(app.appbuilder, PrintQrView, "QRコードの印刷", "技能者", {ROLE_EMPLOYER: "can_print|can_print_png"},
-        icon="fa-qrcode")
+    add_hidden_screen(app, ScanView, {ROLE_WORKER: "can_scan"})  # reached by scanning a site QR, not the menu
+    add_screen(app, MyQrView, "私のQRコード", "技能者", {ROLE_WORKER: "can_mine"}, icon="fa-qrcode")
+    add_screen(app, PrintQrView, "QRコードの印刷", "技能者", {ROLE_EMPLOYER: "can_print|can_print_png"},
+               icon="fa-qrcode")

@@ -9,14 +9,11 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from flask_appbuilder import BaseView, expose, has_access
-from sqlalchemy import select
 
 from ccus_qr import images, tokens
-from portal.enrolment import own_worker
-from portal.errors import DomainError
-from portal.models import Worker
+from portal.devices import DomainError, WorkerRef, current_worker, enrollable_worker
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 TEMPLATES = str(Path(__file__).parent / "templates")
@@ -37,10 +34,8 @@ class MyQrView(BaseView):
     default_view = "mine"
     template_folder = TEMPLATES
 
-    def _own(self) -> Worker:
-        user = g.user
-        worker = self.appbuilder.session.execute(
-            select(Worker).where(Worker.id == getattr(user, "worker_id", None))).scalar_one_or_none()
+    def _own(self) -> WorkerRef:
+        worker = current_worker()
         if worker is None:
             raise DomainError("not_a_worker", "技能者としてログインしたときだけ表示できます。", 403)
         return worker
@@ -65,7 +60,7 @@ class PrintQrView(BaseView):
         code = request.args.get("worker_id")
         if not code:
             return self.render_template("ccus_qr/print_form.html", title="QRコードの印刷")
-        worker = own_worker(self.appbuilder.session, code)
+        worker = enrollable_worker(code)
         info = worker_qr(worker.worker_id)
         return self.render_template("ccus_qr/worker_qr.html", title="QRコードの印刷", worker=worker,
                                     svg=images.svg(info["payload"]), printable=True, **info)
@@ -73,6 +68,6 @@ class PrintQrView(BaseView):
     @expose("/qr.png")
     @has_access
     def print_png(self):
-        worker = own_worker(self.appbuilder.session, request.args.get("worker_id"))
+        worker = enrollable_worker(request.args.get("worker_id"))
         return Response(images.png(worker_qr(worker.worker_id)["payload"]), mimetype="image/png",
                         headers={"Cache-Control": "no-store"})
