@@ -7,6 +7,7 @@ from flask import current_app, flash, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
+from portal import device_settings
 from portal.db import db
 from portal.device_admin import find_device, register_device, revoke_device
 from portal.devices import device_types
@@ -70,8 +71,36 @@ class DeviceAdminView(BaseView):
         return redirect(url_for(".list"))
 
 
+    def _settings_page(self, device, schema, values, status=200):
+        return self.render_template("devices/settings.html", title="機器の設定", device=device,
+                                    fields=device_settings.fields(schema), values=values), status
+
+    @expose("/settings/<int:device_id>", methods=["GET", "POST"])
+    @has_access
+    def settings(self, device_id: int):
+        """機器の設定: the form of the device type's settings_schema; bad input keeps the form and stores nothing."""
+        try:
+            device = find_device(db.session, device_id)  # outside the caller's scope: not found
+        except DomainError as e:
+            flash(e.message, "danger")
+            return redirect(url_for(".list"))
+        kind = device_types(current_app.extensions["ccus_plugins"]).get(device.device_type)
+        schema = kind.settings_schema if kind else {}
+        if request.method == "GET":
+            return self._settings_page(device, schema, dict(device.settings or {}))
+        try:
+            device_settings.update(db.session, device, schema, request.form)
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            flash(e.message, "danger")
+            return self._settings_page(device, schema, dict(request.form), 422)
+        flash(f"機器「{device.name}」の設定を保存しました。", "success")
+        return redirect(url_for(".list"))
+
+
 def register(appbuilder) -> None:
     from portal.scoping import ROLE_EMPLOYER as E
     from portal.views.base import add
 
-    add(appbuilder, DeviceAdminView, "入退場デバイスの登録・失効", "管理", {E: "can_list|can_add|can_revoke"}, icon="fa-key")
+    add(appbuilder, DeviceAdminView, "入退場デバイスの登録・失効", "管理", {E: "can_list|can_add|can_revoke|can_settings"}, icon="fa-key")
