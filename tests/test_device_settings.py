@@ -69,3 +69,20 @@ def test_others_cannot_reach_a_devices_settings(client_for, demo_app):
         other, _e = client_for(role)
         assert other.post(f"/devices/manage/settings/{device_id}", data={"period": "99"}).status_code in (302, 403)
     assert _settings(demo_app, device_id) is None
+
+
+def test_the_administrator_sees_the_installed_plugins_with_versions_and_sites(client_for, demo_app):
+    from importlib.metadata import version
+
+    new_device(demo_app, SITE_A, "qr")
+    client, _entry = client_for("admin")
+    page = client.get("/devices/manage/plugins")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "インストール済みの機器プラグイン" in html
+    row = html[html.index("<code>qr</code>"):].split("</tr>")[0]
+    assert "ccus-qr" in row and version("ccus-qr") in row and "QRコード（qr）" in row and SITE_A in row
+    card = html[html.index("<code>cardreader</code>"):].split("</tr>")[0]
+    assert "ccus-cardreader" in card  # installed, whether or not a site uses it
+    for role in ("prime", "employer", "worker"):
+        other, _e = client_for(role)
+        assert other.get("/devices/manage/plugins").status_code in (302, 403)

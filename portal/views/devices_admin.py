@@ -13,6 +13,7 @@ from portal.device_admin import find_device, register_device, revoke_device
 from portal.devices import device_types
 from portal.errors import DomainError
 from portal.models import Device, Site
+from portal.plugin_host import installed_plugins
 from portal.scoping import current_scope
 
 
@@ -97,6 +98,22 @@ class DeviceAdminView(BaseView):
             return self._settings_page(device, schema, dict(request.form), 422)
         flash(f"機器「{device.name}」の設定を保存しました。", "success")
         return redirect(url_for(".list"))
+
+
+    @expose("/plugins", methods=["GET"])
+    @has_access
+    def plugins(self):
+        """インストール済みの機器プラグイン (administrators only): each plugin's distribution and version, its
+        device types and the sites with an active device of each."""
+        rows = installed_plugins(current_app.extensions["ccus_plugins"])
+        used: dict[str, set] = {}
+        for device_type, site in db.session.execute(
+                select(Device.device_type, Site).join(Site, Site.id == Device.site_id)
+                .where(Device.revoked_at.is_(None)).order_by(Site.name)).all():
+            used.setdefault(device_type, {})[site.id] = site
+        types = device_types(current_app.extensions["ccus_plugins"])
+        return self.render_template("devices/plugins.html", title="インストール済みの機器プラグイン", plugins=rows,
+                                    types=types, used={k: list(v.values()) for k, v in used.items()})
 
 
 def register(appbuilder) -> None:
