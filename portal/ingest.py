@@ -364,13 +364,8 @@ def _store_simple(session: Session, device: Device, valid: list[Valid], now: dat
             stored[v.index] = new_id
     keys = {(v.worker_id, v.site_id, v.work_date) for v in valid if v.index in stored and v.worker_id is not None}
     if keys:
-        histories.recompute(session, keys, cause=tap_cause(device), today=histories.tokyo_date(now))
+        histories.recompute(session, keys, cause=histories.tap_cause(device), today=histories.tokyo_date(now))
     return stored
-
-
-def tap_cause(device: Device) -> histories.Cause:
-    """The trail's cause of a device's batch."""
-    return histories.Cause("tap", f"機器 {device.id}")
 
 
 def row_of(device: Device, v: Valid, now: datetime.datetime) -> dict:

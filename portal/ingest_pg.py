@@ -32,7 +32,7 @@ from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
-from portal import histories, shifts
+from portal import day_locks, histories, shifts
 from portal.histories import MARK_ORDER, Tap
 
 # The batch travels as one JSON parameter (json_to_recordset): psycopg dumps binary arrays element by element
@@ -48,10 +48,6 @@ FROM ROWS FROM (json_to_recordset(%(rows)s::json)
 ORDER BY u.ord
 ON CONFLICT (device_id, device_event_id) DO NOTHING
 RETURNING device_event_id, id, worker_id
-"""
-
-LOCK_DAYS = """
-SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(%(keys)s::bigint[]) AS u(k) ORDER BY k) AS s
 """
 
 # Per (worker, calendar day) of the new taps, with f / l its first / last new tap: the stored taps of the site's
@@ -146,24 +142,8 @@ class Statement:
         return cur.execute(self.sql, [params[n] for n in self.names], prepare=True)
 
 
-INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES, ROSTER_VERSION = (
-    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES, ROSTER_VERSION))
-
-
-DAY_BITS = 20  # a day's ordinal (about 740,000 now) fits in 20 bits
-
-
-def day_keys(days) -> str:
-    """(worker pk, day) pairs as one bigint each (worker << 20 | day's ordinal), in a PostgreSQL array literal: the
-    server parses it in C. Only lock ids: no statement takes them apart."""
-    return "{" + ",".join(str((w << DAY_BITS) | d.toordinal()) for w, d in days) + "}"
-
-
-def lock_days(session: Session, days) -> None:
-    """Take the (worker, day) locks of the ingest for ``days``, in order (portal.histories.recompute: a recompute
-    and a concurrent batch of the same worker and day then queue instead of overwriting each other)."""
-    cur = session.connection().connection.driver_connection.cursor()
-    LOCK_DAYS.run(cur, {"keys": day_keys(sorted(set(days)))})
+INSERT_EVENTS, SHIFT_WINDOWS, UPSERT_HISTORIES, ROSTER_VERSION = (
+    Statement(s) for s in (INSERT_EVENTS, SHIFT_WINDOWS, UPSERT_HISTORIES, ROSTER_VERSION))
 
 
 def _iso(value) -> str | None:
@@ -196,7 +176,7 @@ def fold(session: Session, cur, device, new: list, now: datetime.datetime, roste
     for v in new:
         taps[(v.worker_id, v.work_date)].append(Tap(v.occurred_at, v.kind, v.method))
     keys = sorted(taps)
-    LOCK_DAYS.run(cur, {"keys": day_keys(sorted({(w, d + n * one) for w, d in keys for n in (-1, 0, 1)}))})
+    day_locks.lock(cur, {(w, d + n * one) for w, d in keys for n in (-1, 0, 1)})
     full = shift_neighbours(cur, site_id, taps)
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
@@ -220,10 +200,8 @@ def fold(session: Session, cur, device, new: list, now: datetime.datetime, roste
         UPSERT_HISTORIES.run(cur, {"site": site_id, "now": now, "order": MARK_ORDER, "actor": f"機器 {device.id}",
                                    "rows": json.dumps(rows)})
     if full:
-        from portal.ingest import tap_cause
-
         histories.recompute(session, [(w, site_id, d) for w, d in sorted(full)], neighbours=False,
-                            cause=tap_cause(device), today=today)
+                            cause=histories.tap_cause(device), today=today)
 
 
 def shift_neighbours(cur, site_id: int, taps: dict) -> set:

@@ -19,7 +19,7 @@ import hashlib
 
 from flask import Blueprint, jsonify, request
 
-from ccus_face import MARK, faces
+from ccus_face import faces
 from portal.devices import add_device_blueprint, authenticate, event_time, record_events, request_key, work_day
 
 blueprint = Blueprint("ccus_face", __name__, url_prefix="/api/v1/face")
@@ -50,7 +50,7 @@ def post_event():
                                       faces.tolerance_of(device))
     site_code = device.site.site_id
     event = {"event_id": fields.get("event_id") or "face-" + hashlib.sha256(photo).hexdigest()[:40],
-             "site_id": site_code, "time": time_text, "method": MARK,
+             "site_id": site_code, "time": time_text, "method": faces.MARK,
              "kind": fields.get("kind") or device.setting("kind") or "entry",
              "extras": {"face_distance": round(distance, 3)} if distance is not None else None}
     if worker is not None:

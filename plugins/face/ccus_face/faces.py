@@ -13,6 +13,8 @@ import io
 from portal.devices import DomainError, SiteRef, WorkerRef, credential_payloads, enrol_credential, roster
 
 DEVICE_TYPE = "face"
+LABEL = "顔認証"
+MARK = "顔"  # the mark in a monthly calendar and the method of its events
 DEFAULT_TOLERANCE = 0.5  # face_recognition's default is 0.6; stricter, since a false match credits a day wrongly
 MAX_SIDE = 1600  # pixels: larger photos are scaled down first (dlib's time grows with the area)
 MAX_BYTES = 10 * 1024 * 1024
