@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from portal.devices import DeviceType, hookimpl
 
-from ccus_face.faces import DEVICE_TYPE, SETTINGS_SCHEMA
-
-LABEL = "顔認証"
-MARK = "顔"
+from ccus_face.faces import DEVICE_TYPE, LABEL, MARK, SETTINGS_SCHEMA
 
 
 @hookimpl
