@@ -21,11 +21,15 @@ from portal.devices.api import (
     add_device_blueprint,
     add_hidden_screen,
     add_screen,
+    audit_credential_reads,
     authenticate,
     bearer_key,
+    check_security_code,
     credential_payloads,
+    credential_version,
     current_worker,
     device_by_id,
+    device_event_with,
     enrol_credential,
     enrollable_worker,
     event_time,
@@ -39,7 +43,11 @@ from portal.devices.api import (
     remove_credential,
     request_key,
     roster,
+    roster_version,
+    void_issued,
+    void_until,
     work_day,
+    worker_by_code,
 )
 from portal.devices.contract import (
     ENTRY_POINT_GROUP,
@@ -54,7 +62,9 @@ from portal.devices.refs import CredentialRef, DeviceRef, EventRef, SiteRef, Wor
 from portal.errors import DomainError
 from portal.refusals import REFUSALS, CredentialRefused, Refused
 
-API_VERSION = (1, 1)  # 1.1: Refused, CredentialRefused, REFUSALS (a refusal the device can show)
+API_VERSION = (1, 2)  # 1.1: Refused, CredentialRefused, REFUSALS (a refusal the device can show)
+# 1.2: device_event_with, roster_version, credential_version, audit_credential_reads, worker_by_code,
+#      check_security_code, void_issued, void_until; EventRef.refusal
 
 # Roles a plugin's screens may grant (the names Flask-AppBuilder stores).
 ROLE_ADMIN = "Admin"
@@ -70,10 +80,12 @@ __all__ = [
     "DomainError", "Refused", "CredentialRefused", "REFUSALS", "DeviceRef", "SiteRef", "WorkerRef", "EventRef", "CredentialRef",
     # device routes
     "bearer_key", "request_key", "authenticate", "device_by_id", "record_events", "event_time", "work_day",
-    "roster", "recorded_event", "last_event", "add_device_blueprint",
+    "roster", "recorded_event", "last_event", "add_device_blueprint", "device_event_with", "roster_version",
+    "worker_by_code", "check_security_code",
     # credentials
     "normalise_secret", "find_worker", "credential_payloads", "enrollable_worker", "enrol_credential",
-    "find_credential", "remove_credential",
+    "find_credential", "remove_credential", "credential_version", "audit_credential_reads", "void_issued",
+    "void_until",
     # screens, people, operators
     "EnrolmentScreen", "current_worker", "add_screen", "add_hidden_screen", "operator_context",
     "ROLE_ADMIN", "ROLE_EMPLOYER", "ROLE_SITE_MANAGER", "ROLE_WORKER",

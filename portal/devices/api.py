@@ -5,7 +5,8 @@ Each call works on the current app and its database session (inside a request, o
 and the core may reorganise its modules without a plugin noticing.
 
 Scope: calls a device makes (authenticate, record_events, roster, find_worker, credential_payloads,
-recorded_event, last_event) read under a reviewed ALL scope confined to the device's site or to one keyed hash;
+recorded_event, last_event, device_event_with, roster_version, credential_version, worker_by_code, void_until)
+read under a reviewed ALL scope confined to the device's site, to one keyed hash or to one named worker;
 calls a person makes through a screen (enrollable_worker, enrol_credential, find_credential, remove_credential)
 run in the logged-in principal's scope, so an employer reaches only its own workers.
 """
@@ -329,3 +330,124 @@ def operator_context(app=None):
         except BaseException:
             db.session.rollback()
             raise
+
+
+# --- added in API 1.2: what the devices' refusals, replay checks and audited matching need -----------------
+
+def credential_version(device_type: str, workers: Iterable[WorkerRef], *, session=None) -> tuple:
+    """A value that changes whenever the active payload credentials of ``device_type`` of these workers change
+    (an enrolment, a removal, a revocation): the key of a plugin's cache of decrypted payloads."""
+    from sqlalchemy import func, select
+
+    from portal.models import Credential
+
+    session = _session(session)
+    ids = [w.id for w in workers]
+    with _all(session):  # reviewed: a count and an id of the device's candidates' credentials, no payload
+        count, latest = session.execute(select(func.count(), func.max(Credential.id)).where(
+            Credential.device_type == device_type, Credential.payload.is_not(None),
+            Credential.revoked_at.is_(None), Credential.worker_id.in_(ids))).one()
+    return count, latest, str(session.get_bind().url), _keys().hash_key[:8]
+
+
+def roster_version(site: SiteRef, *, session=None) -> int:
+    """The site's roster version (作業員名簿の版): the core bumps it on every change of the site's roster."""
+    from sqlalchemy import select
+
+    from portal.models import Site
+
+    session = _session(session)
+    with _all(session):  # reviewed: one column of the device's own site
+        return session.execute(select(Site.roster_version).where(Site.id == site.id)).scalar() or 0
+
+
+def audit_credential_reads(device: DeviceRef, workers: Iterable[WorkerRef], what: str, detail: str = "", *,
+                           session=None) -> None:
+    """Write to the audit log that ``device`` decrypted these workers' credentials (閲覧 of ``what``, e.g.
+    顔テンプレート): one row per worker, committed on its own (a rolled-back request keeps the trail)."""
+    from portal import audit
+
+    session = _session(session)
+    ids = {w.id for w in workers}
+    if not ids:
+        return
+    entries = {(pk, audit.VIEW): {"what": {what}, "ids": set(), "notes": []} for pk in ids}
+    audit.record(session.get_bind(), audit.Actor(user_id=None, username=f"device:{device.id}"), entries,
+                 detail=detail)
+
+
+def device_event_with(device: DeviceRef, name: str, value: str, *, since: datetime.date, until: datetime.date,
+                      other_than: str | None = None, refused: bool = False, session=None) -> EventRef | None:
+    """An event ``device`` recorded on a work day in [since, until] whose extras have ``name`` == ``value``
+    (a replayed camera frame, a reused token …), other than its event ``other_than``; refused events only
+    with ``refused``."""
+    from sqlalchemy import select
+
+    from portal.models import EntryExitEvent as E
+
+    session = _session(session)
+    query = select(E).where(E.site_id == device.site.id, E.device_id == device.id, E.work_date >= since,
+                            E.work_date <= until, E.extras[name].as_string() == value)
+    if other_than is not None:
+        query = query.where(E.device_event_id != other_than)
+    if not refused:
+        query = query.where(E.refusal.is_(None))
+    with _all(session):  # reviewed: this device's own events
+        found = session.execute(query.order_by(E.id).limit(1)).scalar_one_or_none()
+        return EventRef.of(found) if found is not None else None
+
+
+def worker_by_code(worker_code: str, *, session=None) -> WorkerRef | None:
+    """The worker of a 技能者ID as a device's user typed it (a keypad, a kiosk), or None. Confirm the person
+    with :func:`check_security_code` before recording anything for it."""
+    from sqlalchemy import select
+
+    from portal.models import Worker
+
+    session = _session(session)
+    with _all(session):  # reviewed: one worker named by its code; the caller checks the security code
+        found = session.execute(select(Worker).where(Worker.worker_id == str(worker_code))).scalar_one_or_none()
+        return WorkerRef.of(found) if found is not None else None
+
+
+def check_security_code(worker: WorkerRef, code: str, *, session=None) -> bool:
+    """Whether ``code`` is the worker's 本人確認番号. Failures count towards the code's lock (4 digits must
+    not be guessable by trying again and again): False while locked. Commits the counter."""
+    from portal import passwords
+
+    return passwords.verify_security_code(_session(session), _keys(), worker.id, code)
+
+
+def void_issued(worker: WorkerRef, device_type: str, *, label: str, now: datetime.datetime | None = None,
+                session=None) -> CredentialRef:
+    """Void every credential of ``device_type`` issued to ``worker`` up to ``now`` (signed codes the portal does
+    not store, such as QR codes: a lost phone or sticker). Stored as a credential row without a secret, labelled
+    ``label``. In the principal's scope (an employer voids its own workers'), except that a worker may void its
+    own. Not committed: the screen commits."""
+    from portal.models import Credential
+
+    session = _session(session)
+    own = current_worker(session=session)
+    context = _all(session) if own is not None and own.id == worker.id else contextlib.nullcontext()
+    with context:  # reviewed (a worker's own): workers write no credentials otherwise
+        row = Credential(device_type=device_type, worker_id=worker.id, label=label,
+                         created_at=now or datetime.datetime.now(UTC))
+        session.add(row)
+        session.flush()
+        return CredentialRef.of(row)
+
+
+def void_until(device_type: str, worker_code: str, *, label: str, session=None) -> datetime.datetime | None:
+    """Up to when the worker's credentials of ``device_type`` are void (its latest :func:`void_issued`), or None."""
+    from sqlalchemy import func, select
+
+    from portal.models import Credential, Worker
+
+    session = _session(session)
+    with _all(session):  # reviewed: one worker's void marks, named by the code a device or screen already holds
+        at = session.execute(select(func.max(Credential.created_at)).join(Worker, Worker.id == Credential.worker_id)
+                             .where(Worker.worker_id == str(worker_code), Credential.device_type == device_type,
+                                    Credential.label == label)).scalar()
+    if at is not None and at.tzinfo is None:  # SQLite returns it naive, in UTC
+        at = at.replace(tzinfo=UTC)
+    return at

@@ -88,13 +88,15 @@ class EventRef:
     method: str
     extras: Mapping[str, Any]
     identified: bool
+    refusal: str | None = None  # API 1.2: a refused event's code (REFUSALS), None for a recorded one
 
     @classmethod
     def of(cls, event) -> "EventRef":
         return cls(id=event.id, device_id=event.device_id, device_event_id=event.device_event_id,
                    site_id=event.site_id, worker_id=event.worker_code, kind=event.kind,
                    occurred_at=event.occurred_at, work_date=event.work_date, method=event.method,
-                   extras=_frozen_settings(event.extras), identified=event.worker_id is not None)
+                   extras=_frozen_settings(event.extras), identified=event.worker_id is not None,
+                   refusal=getattr(event, "refusal", None))
 
 
 @dataclasses.dataclass(frozen=True)

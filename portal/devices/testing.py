@@ -271,11 +271,17 @@ class DevicePluginContract:
             assert events_of(world.app, device) == [], "a refused request stored an event"
 
     def test_an_unknown_credential_is_kept_as_not_counted(self, contract_world):
+        """Kept either way: as a not-counted event, or (API 1.1) refused by the plugin with a stable code."""
+        from portal.devices import REFUSALS
+
         world = contract_world
         [result] = world.record([world.event("contract-unknown-1", credential=f"unknown-{uuid.uuid4().hex}")])
-        assert result["result"] == "accepted", result
         [event] = events_of(world.app, world.device)
         assert event.worker_id is None and not event.identified
+        if result["result"] == "rejected":  # the plugin refused it: a stable code, the event kept as refused
+            assert result["code"] in REFUSALS and event.refusal == result["code"], result
+        else:
+            assert result["result"] == "accepted" and event.refusal is None, result
 
     def test_a_replay_is_a_duplicate(self, contract_world):
         world = contract_world

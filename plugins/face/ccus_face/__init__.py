@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from portal.devices import DeviceType, hookimpl
+from portal.devices import DeviceType, Refused, hookimpl
 
 from ccus_face.faces import DEVICE_TYPE, LABEL, MARK, SETTINGS_SCHEMA
 
@@ -34,6 +34,4 @@ def ccus_resolve_worker(device, credential):
     refused events; an unrecognised face (``unrecognised:…``) names nobody."""
     if device is None or device.device_type != DEVICE_TYPE or not str(credential).startswith("refused:"):
         return None
-    from portal.refusals import Refused
-
     return Refused(str(credential).split(":")[1])
