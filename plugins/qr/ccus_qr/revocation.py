@@ -16,7 +16,12 @@ LABEL = "QRコード失効"
 
 
 def revoke(worker: WorkerRef, now: datetime.datetime | None = None) -> CredentialRef:
-    """Void every QR code of ``worker`` issued up to ``now``; the caller's scope decides who may."""
+    """Void every QR code of ``worker`` issued up to ``now``; the caller's scope decides who may. A code issued
+    after an earlier revocation may be dated a second ahead (next_issue_time): the revocation covers it too."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    until = revoked_until(worker.worker_id)
+    if until is not None:
+        now = max(now, datetime.datetime.fromtimestamp(until + 1, datetime.timezone.utc))
     return void_issued(worker, DEVICE_TYPE, label=LABEL, now=now)
 
 
