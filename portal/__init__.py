@@ -16,7 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import config as portal_config
     from portal.db import db
-    from portal.devices import make_plugin_manager, register_routes
+    from portal.plugin_host import make_plugin_manager, register_routes
     from portal import errors, http_headers
     from portal.security import PortalSecurityManager, fab_roles
 

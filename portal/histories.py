@@ -57,7 +57,7 @@ from typing import Callable, Iterable, NamedTuple
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from portal import shifts
+from portal import day_locks, shifts
 from portal.clock import TOKYO, tokyo_date, tokyo_today
 from portal.models import (
     Affiliation,
@@ -650,6 +650,11 @@ def _expire_loaded_histories(session: Session) -> None:
             session.expire(obj)
 
 
+def tap_cause(device) -> Cause:
+    """The trail's cause of a device's batch."""
+    return Cause("tap", f"機器 {device.id}")
+
+
 def recompute(session: Session, keys: Iterable[Key], *, neighbours: bool = True, cause: Cause | None = None,
               today: datetime.date | None = None) -> list[Difference]:
     """Derive the histories of these (worker pk, site pk or None, work_date) keys again from the stored events,
@@ -664,9 +669,7 @@ def recompute(session: Session, keys: Iterable[Key], *, neighbours: bool = True,
         if s is not None and neighbours:
             wanted |= {(w, s, d - one), (w, s, d + one)}
     if wanted and session.get_bind().dialect.name == "postgresql":
-        from portal import ingest_pg
-
-        ingest_pg.lock_days(session, [(w, d) for w, _s, d in wanted])  # before reading the events
+        day_locks.lock_days(session, [(w, d) for w, _s, d in wanted])  # before reading the events
     derived = derive_keys(session, wanted)
     existing = _existing(session, wanted)
     return _apply(session, derived, existing, cause=cause or Cause("roster"), today=today)

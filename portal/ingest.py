@@ -229,13 +229,15 @@ class Batch:
     def resolve_credentials(self, valid: list[Valid], pm, credential_keys) -> None:
         """A credential a plugin resolves becomes its worker's 14-digit ID; an unresolved or refused one is kept
         hashed (a refused one with its refusal: portal.refusals)."""
+        from portal.devices import DeviceRef
+        from portal.plugin_host import resolve_worker
+
+        shown = None  # what plugins are shown of the device (read-only), made once a batch
         for v in valid:
             if v.credential is not None:
-                try:
-                    found = pm.hook.ccus_resolve_worker(device=self.device, credential=v.credential,
-                                                        session=self.session) if pm is not None else None
-                except CredentialRefused as e:
-                    found = e.refusal
+                if pm is not None and shown is None:
+                    shown = DeviceRef.of(self.device)
+                found = resolve_worker(pm, shown, v.credential, self.session) if pm is not None else None
                 if isinstance(found, Refused):
                     v.refusal = stable(found)
                     found = None
@@ -369,13 +371,8 @@ def _store_simple(session: Session, device: Device, valid: list[Valid], now: dat
             stored[v.index] = new_id
     keys = {(v.worker_id, v.site_id, v.work_date) for v in valid if v.index in stored and v.worker_id is not None}
     if keys:
-        histories.recompute(session, keys, cause=tap_cause(device), today=histories.tokyo_date(now))
+        histories.recompute(session, keys, cause=histories.tap_cause(device), today=histories.tokyo_date(now))
     return stored
-
-
-def tap_cause(device: Device) -> histories.Cause:
-    """The trail's cause of a device's batch."""
-    return histories.Cause("tap", f"機器 {device.id}")
 
 
 def row_of(device: Device, v: Valid, now: datetime.datetime) -> dict:
@@ -398,7 +395,8 @@ def _seen(session: Session, device: Device, now: datetime.datetime) -> None:
 
 def notify(session: Session, plugins, event_ids: list[int]) -> None:
     """ccus_event_recorded for each stored event (only loaded when some plugin listens)."""
-    from portal.devices import notify_event_recorded
+    from portal.devices import EventRef
+    from portal.plugin_host import notify_event_recorded
 
     if not event_ids or not plugins.hook.ccus_event_recorded.get_hookimpls():
         return
@@ -407,4 +405,4 @@ def notify(session: Session, plugins, event_ids: list[int]) -> None:
             chunk = event_ids[i:i + 900]
             loaded = {e.id: e for e in session.execute(select(EntryExitEvent).where(EntryExitEvent.id.in_(chunk))).scalars()}
             for event_id in chunk:
-                notify_event_recorded(plugins, loaded[event_id])
+                notify_event_recorded(plugins, EventRef.of(loaded[event_id]))

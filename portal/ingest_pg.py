@@ -64,10 +64,6 @@ WITH ins AS (
 SELECT ins.device_event_id, ins.id, ins.worker_id FROM ins CROSS JOIN locked
 """
 
-LOCK_DAYS = """
-SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(%(keys)s::bigint[]) AS u(k) ORDER BY k) AS s
-"""
-
 # Per (worker, calendar day) of the new taps, with f / l its first / last new tap: the stored taps of the site's
 # max_shift_hours up to f (portal.shifts decides from them whether f continues a shift of the day before), and
 # whether the next day has a tap within max_shift_hours after l (the new taps may move it). The window is the
@@ -165,24 +161,8 @@ class Statement:
         return cur.execute(self.sql, [params[n] for n in self.names], prepare=True)
 
 
-INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES = (
-    Statement(s) for s in (INSERT_EVENTS, LOCK_DAYS, SHIFT_WINDOWS, UPSERT_HISTORIES))
-
-
-DAY_BITS = 20  # a day's ordinal (about 740,000 now) fits in 20 bits
-
-
-def day_keys(days) -> str:
-    """(worker pk, day) pairs as one bigint each (worker << 20 | day's ordinal), in a PostgreSQL array literal: the
-    server parses it in C. Only lock ids: no statement takes them apart (INSERT_EVENTS computes the same ids)."""
-    return "{" + ",".join(str((w << DAY_BITS) | d.toordinal()) for w, d in days) + "}"
-
-
-def lock_days(session: Session, days) -> None:
-    """Take the (worker, day) locks of the ingest for ``days``, in order (portal.histories.recompute: a recompute
-    and a concurrent batch of the same worker and day then queue instead of overwriting each other)."""
-    cur = session.connection().connection.driver_connection.cursor()
-    LOCK_DAYS.run(cur, {"keys": day_keys(sorted(set(days)))})
+INSERT_EVENTS, SHIFT_WINDOWS, UPSERT_HISTORIES = (
+    Statement(s) for s in (INSERT_EVENTS, SHIFT_WINDOWS, UPSERT_HISTORIES))
 
 
 def _iso(value) -> str | None:
@@ -237,10 +217,8 @@ def fold(session: Session, cur, device, new: list, now: datetime.datetime) -> No
         UPSERT_HISTORIES.run(cur, {"site": site_id, "now": now, "order": MARK_ORDER, "actor": f"機器 {device.id}",
                                    "rows": json.dumps(rows)})
     if full:
-        from portal.ingest import tap_cause
-
         histories.recompute(session, [(w, site_id, d) for w, d in sorted(full)], neighbours=False,
-                            cause=tap_cause(device), today=today)
+                            cause=histories.tap_cause(device), today=today)
 
 
 def shift_neighbours(cur, site_id: int, taps: dict) -> tuple[set, int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pluggy
 import pytest
 
-from portal import devices
+from portal import devices, plugin_host
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def test_every_in_repo_plugin_loads_through_its_entry_point(caplog):
     expected = in_repo_plugins()
     assert {"cardreader", "qr"} <= set(expected)
     with caplog.at_level(logging.ERROR, logger="portal.devices"):
-        pm = devices.make_plugin_manager()
+        pm = plugin_host.make_plugin_manager()
     assert not caplog.records, [r.getMessage() for r in caplog.records]  # nothing was skipped
     pm.check_pending()
     for name, module in expected.items():
@@ -54,7 +54,7 @@ def test_every_hook_is_documented():
         assert len(doc) > 40, f"{f.__name__} needs a docstring: its docstring is the contract a vendor reads"
         for arg in list(inspect.signature(f).parameters)[1:]:
             assert arg in doc, f"{f.__name__}: argument {arg!r} is not described"
-    pm = devices.make_plugin_manager(load_entry_points=False)
+    pm = plugin_host.make_plugin_manager(load_entry_points=False)
     assert {name for name in dir(pm.hook) if name.startswith("ccus_")} == {f.__name__ for f in specs}
 
 
@@ -76,7 +76,7 @@ def test_a_broken_plugin_is_logged_and_skipped(broken_distribution, caplog):
 
     assert broken_distribution in {ep.name for ep in entry_points(group=devices.ENTRY_POINT_GROUP)}
     with caplog.at_level(logging.ERROR, logger="portal.devices"):
-        pm = devices.make_plugin_manager()
+        pm = plugin_host.make_plugin_manager()
     [record] = [r for r in caplog.records if "broken" in r.getMessage()]
     assert "skipped" in record.getMessage() and "this plugin is broken" in record.exc_text
     assert pm.get_plugin(broken_distribution) is None
@@ -95,4 +95,4 @@ class Misspelled:
 
 def test_a_misspelled_hook_fails_at_start_up():
     with pytest.raises(pluggy.PluginValidationError, match="ccus_resolve_wroker"):
-        devices.make_plugin_manager(load_entry_points=False, plugins=[Misspelled()])
+        plugin_host.make_plugin_manager(load_entry_points=False, plugins=[Misspelled()])

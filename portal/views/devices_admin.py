@@ -7,11 +7,13 @@ from flask import current_app, flash, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
+from portal import device_settings
 from portal.db import db
 from portal.device_admin import find_device, register_device, revoke_device
 from portal.devices import device_types
 from portal.errors import DomainError
 from portal.models import Device, Site
+from portal.plugin_host import installed_plugins
 from portal.scoping import current_scope
 
 
@@ -70,8 +72,52 @@ class DeviceAdminView(BaseView):
         return redirect(url_for(".list"))
 
 
+    def _settings_page(self, device, schema, values, status=200):
+        return self.render_template("devices/settings.html", title="機器の設定", device=device,
+                                    fields=device_settings.fields(schema), values=values), status
+
+    @expose("/settings/<int:device_id>", methods=["GET", "POST"])
+    @has_access
+    def settings(self, device_id: int):
+        """機器の設定: the form of the device type's settings_schema; bad input keeps the form and stores nothing."""
+        try:
+            device = find_device(db.session, device_id)  # outside the caller's scope: not found
+        except DomainError as e:
+            flash(e.message, "danger")
+            return redirect(url_for(".list"))
+        kind = device_types(current_app.extensions["ccus_plugins"]).get(device.device_type)
+        schema = kind.settings_schema if kind else {}
+        if request.method == "GET":
+            return self._settings_page(device, schema, dict(device.settings or {}))
+        try:
+            device_settings.update(db.session, device, schema, request.form)
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            flash(e.message, "danger")
+            return self._settings_page(device, schema, dict(request.form), 422)
+        flash(f"機器「{device.name}」の設定を保存しました。", "success")
+        return redirect(url_for(".list"))
+
+
+    @expose("/plugins", methods=["GET"])
+    @has_access
+    def plugins(self):
+        """インストール済みの機器プラグイン (administrators only): each plugin's distribution and version, its
+        device types and the sites with an active device of each."""
+        rows = installed_plugins(current_app.extensions["ccus_plugins"])
+        used: dict[str, set] = {}
+        for device_type, site in db.session.execute(
+                select(Device.device_type, Site).join(Site, Site.id == Device.site_id)
+                .where(Device.revoked_at.is_(None)).order_by(Site.name)).all():
+            used.setdefault(device_type, {})[site.id] = site
+        types = device_types(current_app.extensions["ccus_plugins"])
+        return self.render_template("devices/plugins.html", title="インストール済みの機器プラグイン", plugins=rows,
+                                    types=types, used={k: list(v.values()) for k, v in used.items()})
+
+
 def register(appbuilder) -> None:
     from portal.scoping import ROLE_EMPLOYER as E
     from portal.views.base import add
 
-    add(appbuilder, DeviceAdminView, "入退場デバイスの登録・失効", "管理", {E: "can_list|can_add|can_revoke"}, icon="fa-key")
+    add(appbuilder, DeviceAdminView, "入退場デバイスの登録・失効", "管理", {E: "can_list|can_add|can_revoke|can_settings"}, icon="fa-key")

@@ -12,11 +12,12 @@ import json
 from flask import current_app, jsonify, make_response, request
 from flask_appbuilder.api import BaseApi, expose
 
-from portal import batch_json
+from portal import batch_json, posting_rules
 from portal.db import db
 from portal.device_admin import authenticate_device, bearer
 from portal.errors import DomainError, read_capped
-from portal.ingest import REASONS, ingest_for_app
+from portal.devices import device_types
+from portal.ingest import REASONS, Limits, ingest_for_app
 from portal.refusals import REFUSALS, REFUSED
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # 1,000 events with their extras fit easily
@@ -67,7 +68,7 @@ RESULT_SCHEMA = {
         "event_id": {"anyOf": [{"type": "string"}, {"type": "integer"}], "nullable": True,
                      "description": "The event_id as sent (null when it was neither text nor an integer)"},
         "result": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
-        "code": {"type": "string", "enum": sorted(set(REASONS) | set(REFUSALS) | {REFUSED}),
+        "code": {"type": "string", "enum": sorted(set(REASONS) | set(posting_rules.REASONS) | set(REFUSALS) | {REFUSED}),
                  "description": "Reason code of a rejected event; a refused credential's code (forged, expired, "
                                 "revoked, replayed, not_alive …) means the event was kept for the audit, not counted"},
         "message": {"type": "string", "description": "Japanese message of a rejected event"},
@@ -173,12 +174,17 @@ class EventsApi(BaseApi):
                 raise DomainError("malformed_json", "JSONの形式が正しくありません。", 400) from e
             if not isinstance(body, dict) or not isinstance(body.get("events"), list):
                 raise DomainError("invalid_batch", '本文は {"events": [...]} の形式で送信してください。', 400)
-            outcome = ingest_for_app(current_app, db.session, device, body["events"])
+            events, refused = body["events"], {}
+            if len(events) <= Limits.from_config(current_app.config).max_batch:  # a too large batch: ingest says so
+                kind = device_types(current_app.extensions["ccus_plugins"]).get(device.device_type)
+                events, refused = posting_rules.split(kind, events)
+            outcome = ingest_for_app(current_app, db.session, device, events)
         except DomainError as e:
             db.session.rollback()
             return _error(e.status, e.code, e.message)
-        counts = collections.Counter(r["result"] for r in outcome.results)
-        body = {"results": outcome.results, **{k: counts[k] for k in ("accepted", "duplicate", "rejected")}}
+        results = posting_rules.merge(len(body["events"]), refused, outcome.results)
+        counts = collections.Counter(r["result"] for r in results)
+        body = {"results": results, **{k: counts[k] for k in ("accepted", "duplicate", "rejected")}}
         # json.dumps, not jsonify: a device's answer needs no sorted keys (1,000 results are answered often)
         return current_app.response_class(json.dumps(body, ensure_ascii=False), 200, mimetype="application/json")
 

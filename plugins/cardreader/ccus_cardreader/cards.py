@@ -1,27 +1,23 @@
 """Card UIDs as worker credentials (portal side): checking a UID, enrolling it for a worker, finding the worker.
 
-Only a keyed hash of the UID is stored (portal.credentials), so a database dump does not reveal card numbers.
+Only a keyed hash of the UID is stored (the portal's credential store), so a database dump does not reveal card
+numbers.
 Who may enrol whose card is decided by row-level scope (an employer: its own current workers), not here.
 """
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ccus_cardreader import DEVICE_TYPE
-from portal import credentials
-from portal.enrolment import enrol_unique
-from portal.errors import DomainError
-from portal.models import Credential, Worker
+from portal.devices import (CredentialRef, DomainError, WorkerRef, enrol_credential, find_credential, find_worker,
+                            normalise_secret)
 
 _HEX = re.compile(r"[0-9A-F]+")
 
 
 def normalise_uid(value) -> str:
     """A card UID (MIFARE 4/7/10 bytes, FeliCa IDm 8 bytes) as upper-case hex, separators and spaces removed."""
-    uid = credentials.normalise(str(value or "")).replace(":", "")
+    uid = normalise_secret(str(value or "")).replace(":", "")
     if not uid or not _HEX.fullmatch(uid) or len(uid) % 2 or not 4 <= len(uid) // 2 <= 10:
         raise DomainError("invalid_card_uid", "カードのUIDは16進数で4〜10バイト（8〜20桁）で入力してください。")
     return uid
@@ -32,25 +28,22 @@ def label_for(uid: str) -> str:
     return f"ICカード（末尾 {uid[-4:]}）"
 
 
-def enrol_card(session: Session, keys: credentials.CredentialKeys, worker: Worker, uid) -> Credential:
+def enrol_card(worker: WorkerRef, uid) -> CredentialRef:
     uid = normalise_uid(uid)
-    return enrol_unique(session, keys, worker, DEVICE_TYPE, uid, label=label_for(uid),
-                        taken=DomainError("card_already_enrolled", "このカードは既に登録されています。", 409))
+    return enrol_credential(worker, DEVICE_TYPE, secret=uid, label=label_for(uid),
+                            taken=DomainError("card_already_enrolled", "このカードは既に登録されています。", 409))
 
 
-def find_card(session: Session, keys: credentials.CredentialKeys, uid) -> Credential | None:
-    """The active credential of a card UID, if the session's principal may see it."""
-    return session.execute(select(Credential).where(
-        Credential.device_type == DEVICE_TYPE,
-        Credential.lookup_hash == keys.lookup_hash(DEVICE_TYPE, normalise_uid(uid)),
-        Credential.revoked_at.is_(None))).scalar_one_or_none()
+def find_card(uid) -> CredentialRef | None:
+    """The active credential of a card UID, if the principal may see it."""
+    return find_credential(DEVICE_TYPE, normalise_uid(uid))
 
 
-def worker_of_card(session: Session, keys: credentials.CredentialKeys, uid) -> str | None:
+def worker_of_card(uid) -> str | None:
     """The 技能者ID a card UID is enrolled for, or None (unknown, malformed or revoked card)."""
     try:
         uid = normalise_uid(uid)
     except DomainError:
         return None
-    worker = credentials.resolve(session, keys, DEVICE_TYPE, uid)
+    worker = find_worker(DEVICE_TYPE, uid)
     return worker.worker_id if worker is not None else None

@@ -93,35 +93,21 @@ def status(outbox_path) -> None:
     box.close()
 
 
-def _portal_session():
-    from portal import create_app
-    from portal.credentials import keys_from_config
-    from portal.db import db
-
-    app = create_app()
-    return app, db, keys_from_config(app.config)
-
-
 @main.command()
 @click.option("--worker", "worker_code", required=True, help="技能者ID（14桁）")
 @click.option("--uid", required=True, help="カードUID（16進数）")
 def enrol(worker_code, uid) -> None:
     """カードUIDを技能者に登録する（運用者向け。事業者は画面「ICカードの登録」から）。"""
     from ccus_cardreader.cards import enrol_card
-    from portal.enrolment import own_worker
-    from portal.errors import DomainError
-    from portal.scoping import ALL, using_scope
+    from portal.devices import DomainError, enrollable_worker, operator_context
 
-    app, db, keys = _portal_session()
-    with app.app_context(), using_scope(db.session, ALL):
-        try:
-            worker = own_worker(db.session, worker_code)
-            cred = enrol_card(db.session, keys, worker, uid)
-        except DomainError as e:
-            db.session.rollback()
-            raise click.ClickException(f"[{e.code}] {e.message}")
-        db.session.commit()
-        click.echo(f"{worker}に{cred.label}を登録しました。")
+    try:
+        with operator_context():
+            worker = enrollable_worker(worker_code)
+            cred = enrol_card(worker, uid)
+    except DomainError as e:
+        raise click.ClickException(f"[{e.code}] {e.message}")
+    click.echo(f"{worker}に{cred.label}を登録しました。")
 
 
 @main.command()
@@ -129,21 +115,17 @@ def enrol(worker_code, uid) -> None:
 def unenrol(uid) -> None:
     """カードUIDの登録を削除する（紛失したカードなど）。"""
     from ccus_cardreader.cards import find_card
-    from portal.errors import DomainError
-    from portal.scoping import ALL, using_scope
+    from portal.devices import DomainError, operator_context, remove_credential
 
-    app, db, keys = _portal_session()
-    with app.app_context(), using_scope(db.session, ALL):
-        try:
-            cred = find_card(db.session, keys, uid)
-        except DomainError as e:
-            raise click.ClickException(f"[{e.code}] {e.message}")
-        if cred is None:
-            raise click.ClickException("このカードは登録されていません。")
-        worker = cred.worker
-        db.session.delete(cred)
-        db.session.commit()
-        click.echo(f"{worker}の{cred.label}の登録を削除しました。")
+    try:
+        with operator_context():
+            cred = find_card(uid)
+            if cred is None:
+                raise click.ClickException("このカードは登録されていません。")
+            remove_credential(cred)
+    except DomainError as e:
+        raise click.ClickException(f"[{e.code}] {e.message}")
+    click.echo(f"{cred.worker}の{cred.label}の登録を削除しました。")
 
 
 if __name__ == "__main__":  # pragma: no cover

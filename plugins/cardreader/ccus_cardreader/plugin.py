@@ -2,8 +2,6 @@
 type, resolving a card UID to its worker, and the card enrolment screen (ICカードの登録)."""
 from __future__ import annotations
 
-from flask import current_app
-
 from ccus_cardreader import DEVICE_TYPE
 from portal.devices import DeviceType, hookimpl
 
@@ -21,13 +19,12 @@ def ccus_device_types():
 
 
 @hookimpl
-def ccus_resolve_worker(device, credential, session):
+def ccus_resolve_worker(device, credential):
     if device.device_type != DEVICE_TYPE:
         return None
     from ccus_cardreader.cards import worker_of_card
-    from portal.credentials import keys_from_config
 
-    return worker_of_card(session, keys_from_config(current_app.config), credential)
+    return worker_of_card(credential)
 
 
 @hookimpl

@@ -28,8 +28,7 @@ def _cards(app) -> list[Credential]:
 
 def _resolve(app, credential, device_type="cardreader"):
     with app.test_request_context(), using_scope(db.session, ALL):
-        return plugin.ccus_resolve_worker(device=Device(device_type=device_type), credential=credential,
-                                          session=db.session)
+        return plugin.ccus_resolve_worker(device=Device(device_type=device_type), credential=credential)
 
 
 def _logged_in(app, entry):

@@ -14,10 +14,9 @@ from sqlalchemy import select
 from cardreader_helpers import MEGURO, READER_NAME, SITE_A, Server, wait_for
 from ccus_cardreader import cards
 from ccus_cardreader.outbox import Outbox
-from portal.credentials import keys_from_config
 from portal.db import db
+from portal.devices import enrollable_worker
 from portal.device_admin import register_device
-from portal.enrolment import own_worker
 from portal.models import EntryExitEvent, WorkHistory
 from portal.scoping import ALL, using_scope
 
@@ -29,7 +28,7 @@ def _setup(app) -> tuple[int, str]:
     """A card reader on A現場 and 目黒's card enrolled; returns (device pk, device key)."""
     with app.test_request_context(), using_scope(db.session, ALL):
         device, key = register_device(db.session, SITE_A, "cardreader", "ゲート1")
-        cards.enrol_card(db.session, keys_from_config(app.config), own_worker(db.session, MEGURO), CARD)
+        cards.enrol_card(enrollable_worker(MEGURO), CARD)
         db.session.commit()
         return device.id, key
 

@@ -9,12 +9,9 @@
 """
 from __future__ import annotations
 
-from portal.devices import DeviceType, hookimpl
+from portal.devices import DeviceType, Refused, hookimpl
 
-from ccus_face.faces import DEVICE_TYPE, SETTINGS_SCHEMA
-
-LABEL = "顔認証"
-MARK = "顔"
+from ccus_face.faces import DEVICE_TYPE, LABEL, MARK, SETTINGS_SCHEMA
 
 
 @hookimpl
@@ -37,6 +34,4 @@ def ccus_resolve_worker(device, credential):
     refused events; an unrecognised face (``unrecognised:…``) names nobody."""
     if device is None or device.device_type != DEVICE_TYPE or not str(credential).startswith("refused:"):
         return None
-    from portal.refusals import Refused
-
     return Refused(str(credential).split(":")[1])

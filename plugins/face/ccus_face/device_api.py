@@ -21,10 +21,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from ccus_face import MARK, faces
-from portal.errors import DomainError
+from ccus_face import faces
+from portal.devices import (DomainError, add_device_blueprint, authenticate, event_time, record_events, request_key,
+                            work_day)
 
 blueprint = Blueprint("ccus_face", __name__, url_prefix="/api/v1/face")
 
@@ -42,37 +43,23 @@ def _photo() -> bytes:
 
 @blueprint.post("/events")
 def post_event():
-    from portal import device_admin, histories, ingest
-    from portal.credentials import keys_from_config
-    from portal.db import db
-    from portal.models import Worker
-    from portal.scoping import ALL, using_scope
-
-    session = db.session
-    device = device_admin.authenticate_device(session, device_admin.bearer(request.headers.get("Authorization")))
-    if device.device_type != faces.DEVICE_TYPE:
-        raise DomainError("wrong_device_type", "この機器の種類では顔認証の記録を送信できません。", 403)
+    device = authenticate(request_key(), device_type=faces.DEVICE_TYPE,
+                          message="この機器の種類では顔認証の記録を送信できません。")
     fields = request.form if request.files else request.args
     photo = _photo()
-    limits = ingest.Limits.from_config(current_app.config)
     now = datetime.datetime.now(datetime.timezone.utc)
     time_text = fields.get("time") or now.isoformat()
-    at = ingest.parse_time(time_text, now, limits)
+    at = event_time(time_text, now=now)
     temperature = _temperature(fields.get("temperature"))
     encoding = faces.encode_face(photo)
-    keys = keys_from_config(current_app.config)
     frame = hashlib.sha256(photo).hexdigest()
     event_id = fields.get("event_id") or "face-" + frame[:40]
-    day = histories.calendar_day(at)
-    # Reviewed scope: reads confined to the device's site (its roster) and to those workers' face templates.
-    with using_scope(session, ALL):
-        roster = faces.registered_worker_ids(session, device.site_id, day)
-        match = faces.identify(session, keys, encoding, roster, faces.tolerance_of(device),
-                               faces.setting(device, "margin"), device=device, day=day)
-        refusal = "replayed" if faces.seen_frame(session, device, frame[:32], event_id, day) else (
-            "ambiguous_match" if match.ambiguous else None)
-        worker = session.get(Worker, match.worker_id) if match.worker_id is not None and refusal is None else None
-        site_code = device.site.site_id
+    day = work_day(at)
+    match = faces.identify(encoding, faces.roster_workers(device.site, day), faces.tolerance_of(device),
+                           faces.setting(device, "margin"), device=device, day=day)
+    refusal = "replayed" if faces.seen_frame(device, frame[:32], event_id, day) else (
+        "ambiguous_match" if match.ambiguous else None)
+    worker = match.worker if refusal is None else None
     extras = {"frame": frame[:32]}
     if match.distance is not None:
         extras["face_distance"] = round(match.distance, 3)
@@ -81,15 +68,15 @@ def post_event():
     if temperature is not None:  # the site board shows it, in red at or above this device's limit
         extras["temperature"] = temperature
         extras["temperature_high"] = temperature >= faces.setting(device, "temperature_limit")
-    event = {"event_id": event_id, "site_id": site_code, "time": time_text, "method": MARK,
-             "kind": fields.get("kind") or (device.settings or {}).get("kind") or "entry", "extras": extras}
+    event = {"event_id": event_id, "site_id": device.site.site_id, "time": time_text, "method": faces.MARK,
+             "kind": fields.get("kind") or device.setting("kind") or "entry", "extras": extras}
     if worker is not None:
         event["worker_id"] = worker.worker_id
     elif refusal is not None:  # kept as refused (ccus_face.ccus_resolve_worker), never counted
         event["credential"] = f"refused:{refusal}:{frame}"
     else:  # not counted, without a worker; the core keeps only a keyed hash of this token
         event["credential"] = "unrecognised:" + frame
-    [result] = ingest.ingest_for_app(current_app, session, device, [event], now=now).results
+    [result] = record_events(device, [event], now=now)
     body = {**result, "recognised": worker is not None}
     if worker is not None:
         body.update(worker_id=worker.worker_id, name=worker.name)
@@ -112,5 +99,4 @@ def _temperature(value) -> float | None:
 
 
 def register(app) -> None:
-    app.register_blueprint(blueprint)
-    app.extensions["csrf"].exempt(blueprint)  # devices post with their key, not a browser session
+    add_device_blueprint(app, blueprint)  # devices post with their key, not a browser session

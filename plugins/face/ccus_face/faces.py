@@ -1,7 +1,7 @@
 """Face templates: reading a photo, computing its encoding (dlib's 128-dimension face descriptor through
 face_recognition), and finding the worker it belongs to among those registered on a site.
 
-Plain functions over a session, no Flask. face_recognition and numpy are imported lazily: loading dlib's
+Plain functions over the portal's public plugin API (portal.devices), no Flask. face_recognition and numpy are imported lazily: loading dlib's
 models takes a second, and the portal loads every installed plugin at start-up.
 """
 from __future__ import annotations
@@ -10,14 +10,12 @@ import dataclasses
 import datetime
 import io
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
-
-from portal import credentials
-from portal.errors import DomainError
-from portal.models import SiteWorkerRegistration
+from portal.devices import (DomainError, SiteRef, WorkerRef, credential_payloads, device_event_with, enrol_credential,
+                            roster)
 
 DEVICE_TYPE = "face"
+LABEL = "顔認証"
+MARK = "顔"  # the mark in a monthly calendar and the method of its events
 DEFAULT_TOLERANCE = 0.5  # face_recognition's default is 0.6; stricter, since a false match credits a day wrongly
 DEFAULT_MARGIN = 0.06  # the second-closest worker must be this much further than the closest (dlib units)
 DEFAULT_TEMPERATURE_LIMIT = 37.5  # ℃ (検温): at or above it the site board shows the entry in red
@@ -80,63 +78,51 @@ def from_bytes(data: bytes):
     return encoding
 
 
-def enrol(session: Session, keys: credentials.CredentialKeys, worker, photo: bytes):
+def enrol(worker: WorkerRef, photo: bytes):
     """Store the worker's face template (encrypted), replacing an earlier one: one template per worker."""
     encoding = encode_face(photo)
-    for cred in _face_credentials(session, worker.id):
-        session.delete(cred)
-    return credentials.enrol(session, keys, worker, DEVICE_TYPE, payload=to_bytes(encoding), label="顔写真")
+    return enrol_credential(worker, DEVICE_TYPE, payload=to_bytes(encoding), label="顔写真", replace=True)
 
 
-def _face_credentials(session: Session, worker_pk: int):
-    from portal.models import Credential
-
-    return session.execute(select(Credential).where(
-        Credential.worker_id == worker_pk, Credential.device_type == DEVICE_TYPE)).scalars().all()
-
-
-def registered_worker_ids(session: Session, site_id: int, day: datetime.date) -> set[int]:
+def roster_workers(site: SiteRef, day: datetime.date) -> list[WorkerRef]:
     """Workers on the site's roster (作業員名簿) on ``day``: the only faces a site's camera compares against."""
-    r = SiteWorkerRegistration
-    return set(session.execute(select(r.worker_id).where(
-        r.site_id == site_id,
-        and_(or_(r.start_date.is_(None), r.start_date <= day), or_(r.end_date.is_(None), r.end_date >= day)),
-    )).scalars())
+    return roster(site, day)
 
 
 @dataclasses.dataclass(frozen=True)
 class Match:
-    worker_id: int | None  # pk of the matched worker, None when nobody matched (or the match is ambiguous)
+    worker: WorkerRef | None  # the matched worker, None when nobody matched (or the match is ambiguous)
     distance: float | None  # to the closest template
     second: float | None = None  # to the second-closest worker's template
     ambiguous: bool = False  # a match within tolerance, but a look-alike on the roster is too close behind
 
-    def __iter__(self):  # (worker pk, distance), as identify answered before the margin
-        return iter((self.worker_id, self.distance))
+    def __iter__(self):  # (worker, distance), as identify answered before the margin
+        return iter((self.worker, self.distance))
 
 
-def identify(session: Session, keys: credentials.CredentialKeys, encoding, worker_ids, tolerance: float,
-             margin: float = DEFAULT_MARGIN, *, device=None, day: datetime.date | None = None) -> Match:
-    """The closest enrolled face among ``worker_ids`` within ``tolerance``, if the second-closest worker is at
+def identify(encoding, workers, tolerance: float, margin: float = DEFAULT_MARGIN, *, device=None,
+             day: datetime.date | None = None) -> Match:
+    """The closest enrolled face among ``workers`` within ``tolerance``, if the second-closest worker is at
     least ``margin`` further away (two look-alikes on one roster must not be confused). With ``device`` and
     ``day`` the templates come from the roster cache (decrypted once per roster version, reads audited)."""
     import numpy as np
 
+    workers = list(workers)
     if device is not None:
         from ccus_face import roster_templates
 
-        found = roster_templates.for_site(session, keys, device, day, worker_ids)
-        ids, matrix = found.worker_ids, found.matrix
+        found = roster_templates.for_site(device, day, workers, from_bytes)
+        refs, matrix = found.workers, found.matrix
     else:
-        known = credentials.payloads(session, keys, DEVICE_TYPE, worker_ids=worker_ids)
-        ids = tuple(w for w, _p in known)
+        known = credential_payloads(DEVICE_TYPE, workers)
+        refs = tuple(w for w, _p in known)
         matrix = np.stack([from_bytes(p) for _w, p in known]) if known else None
     if matrix is None:
         return Match(None, None)
     distances = np.linalg.norm(matrix - encoding, axis=1)  # face_recognition.face_distance, on the cached matrix
     order = np.argsort(distances)
-    best, distance = ids[order[0]], float(distances[order[0]])
-    second = next((float(distances[i]) for i in order[1:] if ids[i] != best), None)
+    best, distance = refs[order[0]], float(distances[order[0]])
+    second = next((float(distances[i]) for i in order[1:] if refs[i].id != best.id), None)
     if distance > tolerance:
         return Match(None, distance, second)
     if second is not None and second - distance < margin:
@@ -144,17 +130,12 @@ def identify(session: Session, keys: credentials.CredentialKeys, encoding, worke
     return Match(best, distance, second)
 
 
-def seen_frame(session: Session, device, frame: str, event_id: str, day: datetime.date) -> bool:
+def seen_frame(device, frame: str, event_id: str, day: datetime.date) -> bool:
     """Has this device already sent this very frame (the same bytes) under another event id, that day or the day
     before? A camera never takes the same picture twice: it is a replay. A retry under the same event id is the
     core's duplicate instead."""
-    from portal.models import EntryExitEvent as E
-
-    return session.execute(select(E.id).where(
-        E.site_id == device.site_id, E.work_date >= day - datetime.timedelta(days=1), E.work_date <= day,
-        E.device_id == device.id, E.device_event_id != event_id, E.refusal.is_(None),
-        E.extras["frame"].as_string() == frame,
-    ).limit(1)).first() is not None
+    return device_event_with(device, "frame", frame, since=day - datetime.timedelta(days=1), until=day,
+                             other_than=event_id) is not None
 
 
 def setting(device, name: str) -> float:

@@ -13,7 +13,7 @@ from ccus_face import faces
 from portal import credentials
 from portal.clock import tokyo_today
 from portal.db import db
-from portal.devices import device_types
+from portal.devices import SiteRef, device_types
 from portal.errors import DomainError
 from portal.models import Credential, Site, Worker
 from portal.scoping import ALL, using_scope
@@ -110,15 +110,14 @@ def test_site_manager_and_worker_have_no_enrolment_screen(client_for):
 def _site_and_roster(app):
     with app.app_context(), using_scope(db.session, ALL):
         site = db.session.execute(select(Site).where(Site.site_id == SITE_A)).scalar_one()
-        return site.id, faces.registered_worker_ids(db.session, site.id, tokyo_today())
+        return site.id, faces.roster_workers(SiteRef.of(site), tokyo_today())
 
 
 def _identify(app, name: str, encoding_of, worker_ids=None, tolerance=faces.DEFAULT_TOLERANCE):
     site_pk, roster = _site_and_roster(app)
     with app.app_context(), using_scope(db.session, ALL):
-        pk, distance = faces.identify(db.session, credentials.keys_from_config(app.config), encoding_of(name),
-                                      roster if worker_ids is None else worker_ids, tolerance)
-        return (db.session.get(Worker, pk).worker_id if pk else None), distance
+        worker, distance = faces.identify(encoding_of(name), roster if worker_ids is None else worker_ids, tolerance)
+        return (worker.worker_id if worker else None), distance
 
 
 def test_identify_the_enrolled_worker_and_reject_others(demo_app, enrol_face, encoding_of):
@@ -137,10 +136,9 @@ def test_identify_the_enrolled_worker_and_reject_others(demo_app, enrol_face, en
 def test_only_faces_on_the_site_roster_are_compared(demo_app, enrol_face, encoding_of):
     enrol_face(MEGURO, "obama.jpg")
     site_pk, roster = _site_and_roster(demo_app)
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        meguro_pk = db.session.execute(select(Worker.id).where(Worker.worker_id == MEGURO)).scalar_one()
-    assert meguro_pk in roster
-    assert _identify(demo_app, "obama2.jpg", encoding_of, worker_ids=roster - {meguro_pk})[0] is None
+    assert MEGURO in {w.worker_id for w in roster}
+    others = [w for w in roster if w.worker_id != MEGURO]
+    assert _identify(demo_app, "obama2.jpg", encoding_of, worker_ids=others)[0] is None
 
 
 def test_tolerance_setting_is_bounded():
@@ -161,10 +159,10 @@ def test_two_look_alikes_on_one_roster_are_not_confused(demo_app, enrol_face, en
     _site_pk, roster = _site_and_roster(demo_app)
     between = (encoding_of("obama.jpg") + encoding_of("obama2.jpg")) / 2
     with demo_app.app_context(), using_scope(db.session, ALL):
-        keys = credentials.keys_from_config(demo_app.config)
-        match = faces.identify(db.session, keys, between, roster, 0.5, margin=faces.DEFAULT_MARGIN)
-        assert match.ambiguous and match.worker_id is None and match.second - match.distance < faces.DEFAULT_MARGIN
-        clear = faces.identify(db.session, keys, encoding_of("obama.jpg"), roster, 0.5, margin=faces.DEFAULT_MARGIN)
+        match = faces.identify(between, roster, 0.5, margin=faces.DEFAULT_MARGIN)
+        assert match.ambiguous and match.worker is None and match.second - match.distance < faces.DEFAULT_MARGIN
+        clear = faces.identify(encoding_of("obama.jpg"), roster, 0.5, margin=faces.DEFAULT_MARGIN)
         assert not clear.ambiguous and clear.second - clear.distance >= faces.DEFAULT_MARGIN
+        assert clear.worker.worker_id == MEGURO
         # a device's wider margin refuses what the default accepts (the two photos are 0.35 apart)
-        assert faces.identify(db.session, keys, encoding_of("obama.jpg"), roster, 0.5, margin=0.4).ambiguous
+        assert faces.identify(encoding_of("obama.jpg"), roster, 0.5, margin=0.4).ambiguous

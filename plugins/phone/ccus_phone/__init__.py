@@ -31,14 +31,11 @@ def ccus_register_routes(app):
 
 
 @hookimpl
-def ccus_resolve_worker(device, credential, session):
+def ccus_resolve_worker(device, credential):
     """A phone device posting through the ingest API may name the worker by the caller's number."""
     if device is None or device.device_type != DEVICE_TYPE:
         return None
-    from flask import current_app
-
     from ccus_phone.calls import caller_worker
-    from portal.credentials import keys_from_config
 
-    worker = caller_worker(session, keys_from_config(current_app.config), credential)
+    worker = caller_worker(credential)
     return worker.worker_id if worker else None

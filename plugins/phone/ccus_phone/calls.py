@@ -1,5 +1,6 @@
 """A call to the site's number, as an entry or exit: who called (From → worker through the enrolled numbers),
-which way (a toggle, like Odoo's attendance kiosk), and what to say back. Plain functions over a session.
+which way (a toggle, like Odoo's attendance kiosk), and what to say back. Plain functions over the
+portal's public plugin API.
 
 The toggle: a call after the worker's entry on this site (within ``max_shift_hours``, so a night shift past
 midnight still ends with an exit) records an exit; any other call records an entry. The core decides whether
@@ -10,13 +11,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ccus_phone.numbers import is_withheld, normalise_number
-from portal import credentials
-from portal.errors import DomainError
-from portal.models import EntryExitEvent, Worker
+from portal.devices import (DeviceRef, DomainError, WorkerRef, check_security_code, find_worker, last_event,
+                            recorded_event, worker_by_code)
 
 DEVICE_TYPE = "phone"
 METHOD = "電話"
@@ -76,7 +73,7 @@ class Answer:
 def check_called_number(device, called: str) -> None:
     """A device configured with its numbers answers only calls to them (a webhook URL copied to another
     number's configuration must not record that site's calls here)."""
-    numbers = (device.settings or {}).get("numbers") or []
+    numbers = device.setting("numbers") or []
     if not numbers:
         return
     try:
@@ -87,71 +84,62 @@ def check_called_number(device, called: str) -> None:
         raise DomainError("wrong_number", "この番号への着信は、このデバイスでは受け付けていません。", 403)
 
 
-def caller_worker(session: Session, keys: credentials.CredentialKeys, caller: str) -> Worker | None:
+def caller_worker(caller: str) -> WorkerRef | None:
     try:
         number = normalise_number(caller)
     except DomainError:
         return None
-    return credentials.resolve(session, keys, DEVICE_TYPE, number)
+    return find_worker(DEVICE_TYPE, number)
 
 
-def toggled_kind(session: Session, device, worker: Worker, at: datetime.datetime) -> str:
+def toggled_kind(device: DeviceRef, worker: WorkerRef, at: datetime.datetime) -> str:
     """exit if the worker's last event on this site, within max_shift_hours before ``at``, is an entry."""
-    hours = int((device.settings or {}).get("max_shift_hours") or DEFAULT_MAX_SHIFT_HOURS)
-    last = session.execute(
-        select(EntryExitEvent.kind).where(
-            EntryExitEvent.site_id == device.site_id, EntryExitEvent.worker_id == worker.id,
-            EntryExitEvent.kind.in_(("entry", "exit")),
-            EntryExitEvent.occurred_at > at - datetime.timedelta(hours=hours), EntryExitEvent.occurred_at <= at,
-        ).order_by(EntryExitEvent.occurred_at.desc(), EntryExitEvent.id.desc()).limit(1)
-    ).scalar()
-    return "exit" if last == "entry" else "entry"
+    hours = int(device.setting("max_shift_hours") or DEFAULT_MAX_SHIFT_HOURS)
+    last = last_event(device, worker, since=at - datetime.timedelta(hours=hours), until=at)
+    return "exit" if last is not None and last.kind == "entry" else "entry"
 
 
-def _event(device, call: Call) -> dict:
+def _event(device: DeviceRef, call: Call) -> dict:
     return {"event_id": call.call_id, "site_id": device.site.site_id, "time": call.at.isoformat(),
             "method": METHOD, "extras": {"call_id": call.call_id}}
 
 
-def event_for(session: Session, keys: credentials.CredentialKeys, device, call: Call) -> tuple[str, dict]:
+def event_for(device: DeviceRef, call: Call) -> tuple[str, dict]:
     """(outcome, the core event) for a call. A replayed call id keeps the kind it was first recorded with."""
-    worker = None if is_withheld(call.caller) else caller_worker(session, keys, call.caller)
+    worker = None if is_withheld(call.caller) else caller_worker(call.caller)
     if worker is None:
         # kept as a not-counted event: the caller's number goes to the core only as a credential (stored hashed)
         outcome = "withheld" if is_withheld(call.caller) else "unknown"
         return outcome, {**_event(device, call), "kind": "entry", "credential": str(call.caller or "withheld")}
-    return worker_event(session, device, call, worker)
+    return worker_event(device, call, worker)
 
 
-def worker_event(session: Session, device, call: Call, worker: Worker, **extras) -> tuple[str, dict]:
+def worker_event(device: DeviceRef, call: Call, worker: WorkerRef, **extras) -> tuple[str, dict]:
     """(entry or exit, the core event) of a call that named ``worker`` (by the caller's number or the keypad)."""
-    earlier = session.execute(select(EntryExitEvent.kind).where(
-        EntryExitEvent.device_id == device.id, EntryExitEvent.device_event_id == call.call_id)).scalar()
-    kind = earlier or toggled_kind(session, device, worker, call.at)
+    earlier = recorded_event(device, call.call_id)
+    kind = earlier.kind if earlier is not None else toggled_kind(device, worker, call.at)
     event = _event(device, call)
     event["extras"].update(extras)
     return kind, {**event, "kind": kind, "worker_id": worker.worker_id}
 
 
-def keypad_enabled(device) -> bool:
-    return (device.settings or {}).get("keypad") is True
+def keypad_enabled(device: DeviceRef) -> bool:
+    return device.setting("keypad") is True
 
 
-def keypad_worker(session: Session, keys: credentials.CredentialKeys, worker_code: str, pin: str) -> Worker | None:
+def keypad_worker(worker_code: str, pin: str) -> WorkerRef | None:
     """The worker a shared phone's caller named by 技能者ID and 本人確認番号 (DTMF), or None. Wrong codes count
-    towards the code's lock (portal.passwords: 4 digits must not be guessable by calling again and again)."""
-    from portal import passwords
-
-    worker = session.execute(select(Worker).where(Worker.worker_id == worker_code)).scalar_one_or_none()
-    if worker is None or not passwords.verify_security_code(session, keys, worker.id, pin):
+    towards the code's lock (4 digits must not be guessable by calling again and again)."""
+    worker = worker_by_code(worker_code)
+    if worker is None or not check_security_code(worker, pin):
         return None
     return worker
 
 
-def confirmation(session: Session, device, kind: str, worker_code: str) -> str:
+def confirmation(device: DeviceRef, kind: str, worker_code: str) -> str:
     """What the caller hears after a recorded entry or exit: name, site and which way, in Japanese."""
-    name = session.execute(select(Worker.name).where(Worker.worker_id == worker_code)).scalar() or ""
-    return f"{name}さん、{device.site.name}の{SAY[kind]}"
+    worker = worker_by_code(worker_code)
+    return f"{worker.name if worker is not None else ''}さん、{device.site.name}の{SAY[kind]}"
 
 
 def answer_xml(message: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from portal.errors import DomainError
+from portal.devices import DomainError
 
 COUNTRY_CODE = "81"  # a number typed with a leading 0 is a Japanese one
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－（）　", "0123456789+-() ")

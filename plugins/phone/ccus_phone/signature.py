@@ -15,7 +15,7 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit, urlunsplit
 
-from portal.errors import DomainError
+from portal.devices import DomainError
 
 HEADER = "X-Twilio-Signature"
 DEFAULT_PORTS = {"http": 80, "https": 443}

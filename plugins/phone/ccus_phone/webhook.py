@@ -18,22 +18,20 @@ from __future__ import annotations
 import base64
 import datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from ccus_phone import calls, signature
-from portal.errors import DomainError
+from portal.devices import DomainError, add_device_blueprint, authenticate, bearer_key, record_events
 
 blueprint = Blueprint("ccus_phone", __name__, url_prefix="/api/v1/phone")
 
 
 def device_key() -> str | None:
     """The device key from ``Authorization``: Bearer, or Basic with the key as password (any user name)."""
-    from portal.device_admin import bearer
-
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic":
-        return bearer(header)
+        return bearer_key(header)
     try:
         return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2] or None
     except (ValueError, UnicodeDecodeError):
@@ -42,15 +40,8 @@ def device_key() -> str | None:
 
 @blueprint.post("/calls")
 def call():
-    from portal import device_admin, ingest
-    from portal.credentials import keys_from_config
-    from portal.db import db
-    from portal.scoping import ALL, using_scope
-
-    session = db.session
-    device = device_admin.authenticate_device(session, device_key())
-    if device.device_type != calls.DEVICE_TYPE:
-        raise DomainError("wrong_device_type", "この機器の種類では電話の着信を受け付けできません。", 403)
+    device = authenticate(device_key(), device_type=calls.DEVICE_TYPE,
+                          message="この機器の種類では電話の着信を受け付けできません。")
     form = request.form
     signature.verify(device.settings, request.url, form, request.headers.get(signature.HEADER))
     call_id = (form.get("CallSid") or form.get("CallUUID") or "").strip()
@@ -59,30 +50,25 @@ def call():
     calls.check_called_number(device, form.get("To", ""))
     received = calls.Call(call_id=call_id[:100], caller=form.get("From", ""), called=form.get("To", ""),
                           at=datetime.datetime.now(datetime.timezone.utc))
-    keys = keys_from_config(current_app.config)
     step, digits = request.args.get("step"), "".join(form.get("Digits", "").split()).rstrip("#")
-    # Reviewed scope: the caller's number is looked up among all enrolled numbers (by its keyed hash), a keyed-in
-    # 技能者ID among all workers; the toggle reads only this worker's events on this device's site.
-    with using_scope(session, ALL):
-        if step == "pin" and calls.keypad_enabled(device):
-            worker = calls.keypad_worker(session, keys, request.args.get("worker", ""), digits)
-            if worker is None:
-                return _xml(calls.answer_xml(calls.SAY["wrong_pin"]))
-            outcome, event = calls.worker_event(session, device, received, worker, keypad=True)
-        elif step == "id" and calls.keypad_enabled(device):
-            if not (len(digits) == 14 and digits.isascii() and digits.isdigit()):
-                return _xml(calls.gather_xml(calls.SAY["bad_id"] + calls.SAY["ask_id"], "calls?step=id", 14))
-            return _xml(calls.gather_xml(calls.SAY["ask_pin"], f"calls?step=pin&worker={digits}", 4))
-        else:
-            outcome, event = calls.event_for(session, keys, device, received)
-            if outcome in ("unknown", "withheld") and calls.keypad_enabled(device):
-                return _xml(calls.gather_xml(calls.SAY["keypad"] + calls.SAY["ask_id"], "calls?step=id", 14))
-    [result] = ingest.ingest_for_app(current_app, session, device, [event], now=received.at).results
+    if step == "pin" and calls.keypad_enabled(device):
+        worker = calls.keypad_worker(request.args.get("worker", ""), digits)
+        if worker is None:
+            return _xml(calls.answer_xml(calls.SAY["wrong_pin"]))
+        outcome, event = calls.worker_event(device, received, worker, keypad=True)
+    elif step == "id" and calls.keypad_enabled(device):
+        if not (len(digits) == 14 and digits.isascii() and digits.isdigit()):
+            return _xml(calls.gather_xml(calls.SAY["bad_id"] + calls.SAY["ask_id"], "calls?step=id", 14))
+        return _xml(calls.gather_xml(calls.SAY["ask_pin"], f"calls?step=pin&worker={digits}", 4))
+    else:
+        outcome, event = calls.event_for(device, received)
+        if outcome in ("unknown", "withheld") and calls.keypad_enabled(device):
+            return _xml(calls.gather_xml(calls.SAY["keypad"] + calls.SAY["ask_id"], "calls?step=id", 14))
+    [result] = record_events(device, [event], now=received.at)
     if result["result"] not in ("accepted", "duplicate"):
         message = calls.SAY["rejected"]
     elif outcome in ("entry", "exit"):
-        with using_scope(session, ALL):
-            message = calls.confirmation(session, device, outcome, event["worker_id"])
+        message = calls.confirmation(device, outcome, event["worker_id"])
     else:
         message = calls.SAY[outcome]
     return _xml(calls.answer_xml(message))
@@ -93,5 +79,4 @@ def _xml(body: str) -> Response:
 
 
 def register(app) -> None:
-    app.register_blueprint(blueprint)
-    app.extensions["csrf"].exempt(blueprint)  # a provider's POST carries no CSRF token; the device key guards it
+    add_device_blueprint(app, blueprint)  # a provider's POST carries no CSRF token; the device key guards it

@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from ccus_phone import enrolment
 from portal import credentials, device_admin
 from portal.db import db
+from portal.devices import WorkerRef
 from portal.models import EntryExitEvent, Site, SiteWorkerRegistration, Worker, WorkHistory
 from portal.scoping import ALL, using_scope
 
@@ -30,7 +31,7 @@ def phone(demo_app):
     pk, key = register_device(demo_app, "phone", {"numbers": ["03-1234-0000"], "auth_token": AUTH_TOKEN})
     with demo_app.app_context(), using_scope(db.session, ALL):
         worker = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
-        enrolment.enrol(db.session, credentials.keys_from_config(demo_app.config), worker, "090-1234-5678")
+        enrolment.enrol(WorkerRef.of(worker), "090-1234-5678")
         db.session.commit()
     return pk, key
 

@@ -13,14 +13,13 @@
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from sqlalchemy import select
 
-from ccus_qr import images, site_qr, tokens
-from ccus_qr.plugin import setting
+from ccus_qr import DEVICE_TYPE, images, site_qr, tokens
 from ccus_qr.screens import TEMPLATES
-from portal.errors import DomainError
+from ccus_qr.settings import setting
+from portal.devices import DomainError, authenticate, current_worker, device_by_id, request_key
 
 blueprint = Blueprint("ccus_qr_kiosk", __name__, template_folder=TEMPLATES)
 
@@ -37,18 +36,11 @@ def gate():
 
 @blueprint.get("/api/v1/qr/site-token")
 def site_token():
-    from portal import device_admin
-    from portal.db import db
-    from portal.scoping import ALL, using_scope
-
-    session = db.session
-    device = device_admin.authenticate_device(session, device_admin.bearer(request.headers.get("Authorization")))
+    device = authenticate(request_key())
     site_qr.check_device(device)
     period = setting(device, "period")
     token, remaining = tokens.current_site_token(tokens.qr_key(current_app.config), device.id, period=period)
-    with using_scope(session, ALL):  # reviewed: the authenticated device's own site
-        site = device.site
-        body = {"site_id": site.site_id, "site_name": site.name}
+    body = {"site_id": device.site.site_id, "site_name": device.site.name}
     url = url_for("ScanView.scan", device_id=device.id, token=token, _external=True)
     response = jsonify(**body, token=token, url=url, svg=images.svg(url), expires_in=round(remaining, 3),
                        period=period)
@@ -63,24 +55,14 @@ class ScanView(BaseView):
     template_folder = TEMPLATES
 
     def _device(self, device_id: int):
-        """The kiosk device named in the URL (read under a reviewed scope: one device row, checked to be an
-        active QR device; the token is checked before anything is recorded)."""
-        from portal.models import Device
-        from portal.scoping import ALL, using_scope
-
-        session = self.appbuilder.session
-        with using_scope(session, ALL):
-            device = session.execute(select(Device).where(Device.id == device_id)).scalar_one_or_none()
-            site_qr.check_device(device)
-            site_name = device.site.name
-            site_code = device.site.site_id
-        return device, site_name, site_code
+        """The kiosk device named in the URL, checked to be an active QR device (the token is checked before
+        anything is recorded)."""
+        device = device_by_id(device_id, device_type=DEVICE_TYPE)
+        site_qr.check_device(device)
+        return device, device.site.name, device.site.site_id
 
     def _worker(self):
-        from portal.models import Worker
-
-        worker = self.appbuilder.session.execute(
-            select(Worker).where(Worker.id == getattr(g.user, "worker_id", None))).scalar_one_or_none()
+        worker = current_worker()
         if worker is None:
             raise DomainError("not_a_worker", "技能者としてログインしたときだけ記録できます。", 403)
         return worker
@@ -100,8 +82,7 @@ class ScanView(BaseView):
             return self.render_template("ccus_qr/scan.html", **page)
         kind = request.form.get("kind", "")
         try:
-            result = site_qr.record_scan(current_app, self.appbuilder.session, device, worker.worker_id, token, kind,
-                                         key=key, period=period)
+            result = site_qr.record_scan(device, worker.worker_id, token, kind, key=key, period=period)
         except DomainError as e:
             return self.render_template("ccus_qr/scan.html", expired=e.message, **page), e.status
         label = site_qr.KINDS[kind]

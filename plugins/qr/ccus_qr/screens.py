@@ -9,19 +9,14 @@ Both screens can revoke (失効) the worker's codes issued so far (ccus_qr.revoc
 from __future__ import annotations
 
 import datetime
+import time
 from pathlib import Path
 
-import time
-
-from flask import Response, current_app, flash, g, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from sqlalchemy import select
 
 from ccus_qr import images, revocation, tokens
-from portal.enrolment import own_worker
-from portal.errors import DomainError
-from portal.models import Worker
-from portal.scoping import ALL, using_scope
+from portal.devices import DomainError, WorkerRef, current_worker, enrollable_worker
 
 REVOKED = "これまでに発行したQRコードを失効しました。ゲートでは使えません。新しいQRコードを表示しています。"
 
@@ -29,11 +24,10 @@ JST = datetime.timezone(datetime.timedelta(hours=9))
 TEMPLATES = str(Path(__file__).parent / "templates")
 
 
-def worker_qr(session, worker_id: str, now: float | None = None) -> dict:
+def worker_qr(worker_id: str, now: float | None = None) -> dict:
     """The payload and what the screen says about it (issued, valid until with the default age)."""
     key = tokens.qr_key(current_app.config)
-    with using_scope(session, ALL):  # reviewed: the revocation time of this one worker, already in the caller's scope
-        issued = revocation.next_issue_time(session, worker_id, time.time() if now is None else now)
+    issued = revocation.next_issue_time(worker_id, time.time() if now is None else now)
     payload = tokens.sign_worker(key, worker_id, issued=issued)
     until = issued + tokens.DEFAULT_MAX_AGE_DAYS * 86400
     stamp = lambda t: datetime.datetime.fromtimestamp(t, JST).strftime("%Y-%m-%d %H:%M")  # noqa: E731
@@ -45,10 +39,8 @@ class MyQrView(BaseView):
     default_view = "mine"
     template_folder = TEMPLATES
 
-    def _own(self) -> Worker:
-        user = g.user
-        worker = self.appbuilder.session.execute(
-            select(Worker).where(Worker.id == getattr(user, "worker_id", None))).scalar_one_or_none()
+    def _own(self) -> WorkerRef:
+        worker = current_worker()
         if worker is None:
             raise DomainError("not_a_worker", "技能者としてログインしたときだけ表示できます。", 403)
         return worker
@@ -57,7 +49,7 @@ class MyQrView(BaseView):
     @has_access
     def mine(self):
         worker = self._own()
-        info = worker_qr(self.appbuilder.session, worker.worker_id)
+        info = worker_qr(worker.worker_id)
         return self.render_template("ccus_qr/worker_qr.html", title="私のQRコード", worker=worker,
                                     svg=images.svg(info["payload"]), revoke_url=url_for("MyQrView.revoke"), **info)
 
@@ -65,9 +57,8 @@ class MyQrView(BaseView):
     @has_access
     def revoke(self):
         worker, session = self._own(), self.appbuilder.session
-        with using_scope(session, ALL):  # reviewed: the logged-in worker's own codes only (workers write no credentials)
-            revocation.revoke(session, worker)
-            session.commit()
+        revocation.revoke(worker)  # the logged-in worker's own codes only (portal.devices.void_issued)
+        session.commit()
         flash(REVOKED, "success")
         return redirect(url_for("MyQrView.mine"))
 
@@ -83,8 +74,8 @@ class PrintQrView(BaseView):
         code = request.args.get("worker_id")
         if not code:
             return self.render_template("ccus_qr/print_form.html", title="QRコードの印刷")
-        worker = own_worker(self.appbuilder.session, code)
-        info = worker_qr(self.appbuilder.session, worker.worker_id)
+        worker = enrollable_worker(code)
+        info = worker_qr(worker.worker_id)
         return self.render_template("ccus_qr/worker_qr.html", title="QRコードの印刷", worker=worker,
                                     svg=images.svg(info["payload"]), printable=True,
                                     revoke_url=url_for("PrintQrView.revoke", worker_id=worker.worker_id), **info)
@@ -93,8 +84,8 @@ class PrintQrView(BaseView):
     @has_access
     def revoke(self):
         session = self.appbuilder.session
-        worker = own_worker(session, request.args.get("worker_id"))  # the employer's own worker, in its scope
-        revocation.revoke(session, worker)
+        worker = enrollable_worker(request.args.get("worker_id"))  # the employer's own worker, in its scope
+        revocation.revoke(worker)
         session.commit()
         flash(REVOKED, "success")
         return redirect(url_for("PrintQrView.print", worker_id=worker.worker_id))
@@ -102,6 +93,6 @@ class PrintQrView(BaseView):
     @expose("/qr.png")
     @has_access
     def print_png(self):
-        worker = own_worker(self.appbuilder.session, request.args.get("worker_id"))
-        return Response(images.png(worker_qr(self.appbuilder.session, worker.worker_id)["payload"]), mimetype="image/png",
+        worker = enrollable_worker(request.args.get("worker_id"))
+        return Response(images.png(worker_qr(worker.worker_id)["payload"]), mimetype="image/png",
                         headers={"Cache-Control": "no-store"})

@@ -12,7 +12,7 @@ import datetime
 import time
 
 from ccus_qr import DEVICE_TYPE, METHOD, tokens
-from portal.errors import DomainError
+from portal.devices import DomainError, record_events
 
 KINDS = {"entry": "入場", "exit": "退場"}
 
@@ -21,7 +21,7 @@ EXPIRED = DomainError("qr_expired", "このQRコードは有効期限が切れ�
 
 def check_device(device) -> None:
     """Only an active QR device shows site QR codes or records scans of them."""
-    if device is None or device.device_type != DEVICE_TYPE or getattr(device, "revoked_at", None) is not None:
+    if device is None or device.device_type != DEVICE_TYPE or not device.active:
         raise DomainError("not_a_qr_device", "この機器は現場QRコードに使えません。", 403)
 
 
@@ -45,12 +45,10 @@ def scan_event(key: bytes, device, site_code: str, worker_code: str, token: str,
             "kind": kind, "time": moment.isoformat(timespec="seconds"), "method": METHOD, "extras": {}}
 
 
-def record_scan(app, session, device, worker_code: str, token: str, kind: str, *, key: bytes, period: int,
+def record_scan(device, worker_code: str, token: str, kind: str, *, key: bytes, period: int,
                 now: float | None = None) -> dict:
-    """Check the scan and record it through the core ingest (with ``app``'s plugins, keys and limits) as the
-    kiosk device's event; returns the core's result for it ({"event_id", "result", "code"?, "message"?})."""
-    from portal import ingest
-
+    """Check the scan and record it through the core ingest as the kiosk device's event; returns the core's
+    result for it ({"event_id", "result", "code"?, "message"?})."""
     event = scan_event(key, device, device.site.site_id, worker_code, token, kind, period, now)
-    [result] = ingest.ingest_for_app(app, session, device, [event]).results
+    [result] = record_events(device, [event])
     return result

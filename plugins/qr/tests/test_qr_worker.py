@@ -15,7 +15,7 @@ from qr_helpers import MEGURO, decode_png, employer_login_of, logged_in, other_e
 def _resolve(app, credential, device_type="qr", settings=None):
     with app.test_request_context(), using_scope(db.session, ALL):
         found = plugin.ccus_resolve_worker(device=Device(device_type=device_type, settings=settings),
-                                           credential=credential, session=db.session)
+                                           credential=credential)
         return f"refused:{found.code}" if isinstance(found, Refused) else found
 
 
