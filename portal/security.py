@@ -12,11 +12,19 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, make_response, request
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import (
+    PermissionModelView,
+    PermissionViewModelView,
+    RoleModelView,
+    UserDBModelView,
+    UserGroupModelView,
+    ViewMenuModelView,
+)
 from flask_appbuilder.utils.limit import Limit
 from flask_appbuilder.views import expose
 from flask_limiter.util import get_remote_address
 
+from portal.list_guards import ListGuards, guarded
 from portal.models.users import PortalUser
 from portal.scoping import ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER
 
@@ -28,7 +36,7 @@ ROLE_LABELS = {
 }
 
 
-class PortalUserDBModelView(UserDBModelView):
+class PortalUserDBModelView(ListGuards, UserDBModelView):
     add_columns = UserDBModelView.add_columns + ["employer", "worker"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "employer", "worker"]
     show_columns = ["first_name", "last_name", "username", "active", "email", "roles", "employer", "worker",
@@ -94,6 +102,11 @@ class PortalSecurityManager(SecurityManager):
     user_model = PortalUser
     security_api = PortalSecurityApi
     userdbmodelview = PortalUserDBModelView
+    rolemodelview = guarded(RoleModelView)
+    groupmodelview = guarded(UserGroupModelView)
+    permissionmodelview = guarded(PermissionModelView)
+    viewmenumodelview = guarded(ViewMenuModelView)
+    permissionviewmodelview = guarded(PermissionViewModelView)
 
     def auth_user_db(self, username, password):
         """FAB's check, behind the per-account limit (portal.login_limits): a locked name is refused before its

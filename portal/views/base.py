@@ -17,6 +17,7 @@ from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from portal.list_guards import ListGuards
 from portal import api_spec as portal_spec, errors
 from portal.batch_json import plain_json
 from portal.display import shown
@@ -89,7 +90,7 @@ class PortalInterface(SQLAInterface):
         return [shown(model, c, v) for c, v in zip(show_columns, super().get_values_item(item, show_columns))]
 
 
-class PortalModelView(ModelView):
+class PortalModelView(ListGuards, ModelView):
     page_size = 25
 
     @property
@@ -108,12 +109,6 @@ class PortalModelView(ModelView):
         # FAB offers plain Python properties (技能レベル, 職種 …) as sortable; the database cannot sort by them
         self.order_columns = [c for c in self.order_columns if not _is_property(self.datamodel, c)]
 
-    def _get_list_widget(self, filters, order_column="", order_direction="", **kwargs):
-        if order_column not in self.order_columns:  # only what the list offers (not a property, not a hidden column)
-            order_column, order_direction = "", ""
-        if order_direction not in ("", "asc", "desc"):
-            order_direction = "asc"
-        return super()._get_list_widget(filters, order_column=order_column, order_direction=order_direction, **kwargs)
 
 
 def _is_property(datamodel, column: str) -> bool:
