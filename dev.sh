@@ -126,6 +126,7 @@ test_both() {
   ensure_test_database
   local tmp
   tmp=$(mktemp -d /tmp/ccus-test.XXXXXX)
+  export CCUS_REQUIRE_ALL=1  # a test whose part (Redis, PostgreSQL's binaries) is missing fails instead of skipping
   ( set -o pipefail; env -u CCUS_TEST_DATABASE_URL "$VENV/bin/pytest" -p no:cacheprovider --basetemp "$tmp/sqlite" 2>&1 | sed -u 's/^/[sqlite] /' ) &
   local sqlite=$!
   ( set -o pipefail; CCUS_TEST_DATABASE_URL=$POSTGRES_URL "$VENV/bin/pytest" -p no:cacheprovider -m "not browser and not once" \

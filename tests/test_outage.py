@@ -21,13 +21,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from portal.testing import missing
+
 from test_ingest_faults import _free_port, _stream
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SECRET, CREDENTIAL_KEY = "test-secret-key-for-the-ccus-portal-tests", "test-credential-key"
 
-pytestmark = pytest.mark.skipif(not (PG_BIN / "initdb").exists(), reason="PostgreSQL 15 server binaries not installed")
+pytestmark = pytest.mark.skipif(missing(not (PG_BIN / "initdb").exists()), reason="PostgreSQL 15 server binaries not installed")
 
 
 class PrivatePostgres:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.testing import missing
 from tests.test_reports_celery import REDIS, redis_answers, stop
 
 
@@ -104,7 +105,7 @@ def test_no_purge_thread_when_celery_purges_or_the_schedule_is_off(demo_app):
     assert id(demo_app) not in jobs.PURGERS
 
 
-@pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(missing(not redis_answers()), reason="no Redis on 127.0.0.1:6379")
 def test_a_celery_worker_purges_expired_files_on_its_beat_schedule(demo_app, tmp_path):
     from portal.testing import login_of
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.testing import missing
 from tests.test_reports import last_month, wait_job
 
 REDIS = ("127.0.0.1", 6379)
@@ -35,7 +36,7 @@ def stop(worker: subprocess.Popen) -> None:
         os.killpg(worker.pid, signal.SIGKILL)
 
 
-@pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(missing(not redis_answers()), reason="no Redis on 127.0.0.1:6379")
 def test_a_job_queued_before_the_worker_starts_is_produced_by_a_celery_worker(demo_app, client_for, tmp_path):
     from portal.db import db
     from portal.models import ReportJob
