@@ -17,6 +17,7 @@ import secrets
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from portal import device_settings
 from portal.errors import DomainError
 from portal.ids import validate_ccus_id
 from portal.models import Device, Site
@@ -95,7 +96,8 @@ def find_device(session: Session, ref) -> Device:
 
 def set_settings(session: Session, device, settings: dict | None, *, installed: dict | None = None) -> Device:
     """Replace a device's settings after checking them against its device type's settings schema (a plugin's
-    DeviceType.settings_schema), so a bad value (a malformed auth token …) is refused here, not at the gate."""
+    DeviceType.settings_schema), so a bad value (a malformed auth token …) is refused here, not at the gate.
+    The schema's secrets are stored sealed (portal.device_settings)."""
     import jsonschema
 
     device = device if isinstance(device, Device) else find_device(session, device)
@@ -108,8 +110,7 @@ def set_settings(session: Session, device, settings: dict | None, *, installed: 
         title = schema.get("properties", {}).get(field, {}).get("title", field) if field else None
         raise DomainError("invalid_settings", f"機器の設定「{title}」の値が正しくありません。" if title else
                           "機器の設定の形式が正しくありません。", 400)
-    device.settings = settings or None
-    session.flush()
+    device_settings.store(session, device, schema or {}, settings)  # its secrets sealed
     return device
 
 

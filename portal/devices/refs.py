@@ -47,7 +47,8 @@ class WorkerRef:
 
 @dataclasses.dataclass(frozen=True)
 class DeviceRef:
-    """A registered device: its type, name, site, settings (read-only mapping) and whether its key is active."""
+    """A registered device: its type, name, site, settings (read-only mapping; secret settings decrypted, only
+    here) and whether its key is active. Never show ``settings`` on a screen: use the core's masked view."""
 
     id: int
     device_type: str
@@ -59,8 +60,10 @@ class DeviceRef:
 
     @classmethod
     def of(cls, device) -> "DeviceRef":
+        from portal.device_settings import unseal  # secrets are stored encrypted; the plugin gets them to use
+
         return cls(id=device.id, device_type=device.device_type, name=device.name, site=SiteRef.of(device.site),
-                   settings=_frozen_settings(device.settings), active=device.revoked_at is None,
+                   settings=_frozen_settings(unseal(device.settings)), active=device.revoked_at is None,
                    key_prefix=device.key_prefix)
 
     @property

@@ -73,8 +73,11 @@ class DeviceAdminView(BaseView):
 
 
     def _settings_page(self, device, schema, values, status=200):
+        secrets = device_settings.secret_names(schema)
         return self.render_template("devices/settings.html", title="機器の設定", device=device,
-                                    fields=device_settings.fields(schema), values=values), status
+                                    fields=device_settings.fields(schema),
+                                    values=device_settings.masked(values, secrets),
+                                    secrets_set={n for n in secrets if (device.settings or {}).get(n)}), status
 
     @expose("/settings/<int:device_id>", methods=["GET", "POST"])
     @has_access

@@ -1,7 +1,11 @@
 """The face device's route: ``POST /api/v1/face/events`` with ``Authorization: Bearer <device key>`` and a
 multipart form (or a bare ``image/jpeg`` / ``image/png`` body with the fields as query parameters):
 
-- ``photo``: the picture (one face; none or several → 422 ``no_face`` / ``several_faces``, nothing stored);
+- ``photo``: the picture (one face; none or several → 422 ``no_face`` / ``several_faces``, nothing stored); or a
+  burst of 2–10 frames of one capture (``photo`` repeated, in capture order), checked for life (ccus_face.liveness):
+  identical frames, frames that differ only as a flat picture moved in front of the camera, or frames of different
+  faces are refused ``not_alive`` (kept for the audit, not counted); the device setting ``require_burst`` refuses a
+  single frame the same way;
 - ``event_id``: the device's own id of the event, its idempotency key (default: a hash of the photo, so a
   retried upload of the same picture is recorded once);
 - ``kind``: entry / exit / work (default: the device's ``kind`` setting, else entry);
@@ -23,22 +27,25 @@ import hashlib
 
 from flask import Blueprint, jsonify, request
 
-from ccus_face import faces
+from ccus_face import faces, liveness
 from portal.devices import (DomainError, add_device_blueprint, authenticate, event_time, record_events, request_key,
                             work_day)
 
 blueprint = Blueprint("ccus_face", __name__, url_prefix="/api/v1/face")
 
 
-def _photo() -> bytes:
+def _photos() -> list[bytes]:
+    """The frames sent: one photo, or a burst (``photo`` repeated)."""
     if (request.content_length or 0) > faces.MAX_BYTES + 64 * 1024:  # refused before reading the body
         raise faces.too_large()
-    upload = request.files.get("photo")
-    if upload is not None:
-        return upload.read(faces.MAX_BYTES + 1)
+    uploads = request.files.getlist("photo")
+    if len(uploads) > liveness.MAX_FRAMES:
+        raise DomainError("too_many_frames", f"連続撮影の写真は{liveness.MAX_FRAMES}枚までにしてください。", 400)
+    if uploads:
+        return [upload.read(faces.MAX_BYTES + 1) for upload in uploads]
     if (request.mimetype or "").startswith("image/"):
-        return request.get_data(cache=False)
-    return b""
+        return [request.get_data(cache=False)]
+    return [b""]
 
 
 @blueprint.post("/events")
@@ -46,21 +53,26 @@ def post_event():
     device = authenticate(request_key(), device_type=faces.DEVICE_TYPE,
                           message="この機器の種類では顔認証の記録を送信できません。")
     fields = request.form if request.files else request.args
-    photo = _photo()
+    photos = _photos()
     now = datetime.datetime.now(datetime.timezone.utc)
     time_text = fields.get("time") or now.isoformat()
     at = event_time(time_text, now=now)
     temperature = _temperature(fields.get("temperature"))
-    encoding = faces.encode_face(photo)
-    frame = hashlib.sha256(photo).hexdigest()
+    burst = [faces.read_frame(p) for p in photos] if len(photos) > 1 else None
+    encoding = burst[0].encoding if burst else faces.encode_face(photos[0])
+    frame = hashlib.sha256(photos[0]).hexdigest()  # a burst is known by its first frame
     event_id = fields.get("event_id") or "face-" + frame[:40]
     day = work_day(at)
     match = faces.identify(encoding, faces.roster_workers(device.site, day), faces.tolerance_of(device),
                            faces.setting(device, "margin"), device=device, day=day)
+    verdict = faces.liveness_of(device, burst)
     refusal = "replayed" if faces.seen_frame(device, frame[:32], event_id, day) else (
+        "not_alive" if verdict is not None and not verdict.alive else
         "ambiguous_match" if match.ambiguous else None)
     worker = match.worker if refusal is None else None
     extras = {"frame": frame[:32]}
+    if verdict is not None:  # what the liveness check saw, for the audit of a refused (or passed) capture
+        extras.update(frames=len(photos), liveness=round(verdict.residual, 3), liveness_reason=verdict.reason)
     if match.distance is not None:
         extras["face_distance"] = round(match.distance, 3)
     if match.second is not None:

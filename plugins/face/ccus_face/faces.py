@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import io
 
+from ccus_face.liveness import DEFAULT_MIN_RESIDUAL as DEFAULT_LIVENESS_RESIDUAL
 from portal.devices import (DomainError, SiteRef, WorkerRef, credential_payloads, device_event_with, enrol_credential,
                             roster)
 
@@ -48,19 +49,50 @@ def read_photo(data: bytes):
     return np.asarray(image)
 
 
-def encode_face(data: bytes):
-    """The encoding of the one face in the photo. No face, or several, is refused: enrolment must not store
+def _one_face(image) -> list:
+    """The location of the one face in the image. No face, or several, is refused: enrolment must not store
     someone else's face, and a gate photo of two people cannot say who passed."""
     import face_recognition
 
-    image = read_photo(data)
     locations = face_recognition.face_locations(image)
     if not locations:
         raise DomainError("no_face", "写真から顔を検出できませんでした。顔が正面からはっきり写った写真を使ってください。")
     if len(locations) > 1:
         raise DomainError("several_faces",
                           f"写真に{len(locations)}人の顔が写っています。1人だけが写った写真を使ってください。")
-    return face_recognition.face_encodings(image, known_face_locations=locations)[0]
+    return locations
+
+
+def encode_face(data: bytes):
+    """The encoding of the one face in the photo (see _one_face)."""
+    import face_recognition
+
+    image = read_photo(data)
+    return face_recognition.face_encodings(image, known_face_locations=_one_face(image))[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """One frame of a gate capture: the face's encoding, its 68 landmarks and a digest of the decoded pixels
+    (the same picture re-sent in another file format is still the same frame)."""
+
+    encoding: object
+    points: object
+    pixels: str
+
+
+def read_frame(data: bytes) -> Frame:
+    import hashlib
+
+    import face_recognition
+
+    from ccus_face import liveness
+
+    image = read_photo(data)
+    locations = _one_face(image)
+    [landmarks] = face_recognition.face_landmarks(image, face_locations=locations, model="large")
+    return Frame(face_recognition.face_encodings(image, known_face_locations=locations)[0],
+                 liveness.points(landmarks), hashlib.sha256(image.tobytes()).hexdigest())
 
 
 def to_bytes(encoding) -> bytes:
@@ -138,6 +170,24 @@ def seen_frame(device, frame: str, event_id: str, day: datetime.date) -> bool:
                              other_than=event_id) is not None
 
 
+def liveness_of(device, burst: list[Frame] | None):
+    """The liveness verdict on a burst (ccus_face.liveness), or None for a single frame the device accepts
+    (``require_burst`` off). A burst must show one person throughout: frames of another face (a live face
+    moving after a photo of the worker was shown) are not a live capture of the worker."""
+    import numpy as np
+
+    from ccus_face import liveness
+
+    if burst is None:
+        if (device.settings or {}).get("require_burst"):
+            return liveness.Verdict(False, 0.0, "連続撮影ではない1枚の写真です")
+        return None
+    tolerance = tolerance_of(device)
+    if any(float(np.linalg.norm(f.encoding - burst[0].encoding)) > tolerance for f in burst[1:]):
+        return liveness.Verdict(False, 0.0, "別の人の顔が含まれています")
+    return liveness.judge([(f.pixels, f.points) for f in burst], setting(device, "liveness_residual"))
+
+
 def setting(device, name: str) -> float:
     """A numeric device setting within the schema's bounds (its default when missing or unusable)."""
     spec = SETTINGS_SCHEMA["properties"][name]
@@ -163,6 +213,10 @@ SETTINGS_SCHEMA = {
                    "title": "2番目に近い技能者との差の下限（似た顔の取り違え防止）"},
         "temperature_limit": {"type": "number", "minimum": 35, "maximum": 40, "default": DEFAULT_TEMPERATURE_LIMIT,
                               "title": "検温の注意表示の基準（℃、これ以上を現場ボードで強調）"},
+        "require_burst": {"type": "boolean", "default": False,
+                          "title": "連続撮影（2〜10枚）だけを受け付け、1枚の写真は拒否する（写真・画面によるなりすまし防止）"},
+        "liveness_residual": {"type": "number", "minimum": 0.005, "maximum": 0.2, "default": DEFAULT_LIVENESS_RESIDUAL,
+                              "title": "生体判定の基準（連続撮影での顔の形の変化の下限、大きいほど厳格）"},
         "kind": {"type": "string", "enum": ["entry", "exit", "work"], "default": "entry",
                  "title": "記録する区分（入場カメラ / 退場カメラ）"},
     },
