@@ -4,6 +4,8 @@ Plain functions over a session (no Flask): screens, the API and jobs call them w
 (:class:`Actor`) and ``today`` (Asia/Tokyo). Rules (domain.md §4, §12.5):
 - only the worker or its employer's 事業者責任者 enters or corrects; a 現場管理者 may not;
 - a request may name a site not registered yet (free-text name); its 現場ID is attached later;
+- a direct input for a registered site is refused unless the day's employer has a place in the site's approved
+  施工体制 that day (it could never count); checked again when the 現場ID is attached and when it is approved;
 - only the site's prime contractor approves or rejects (its 事業者責任者, or a 現場管理者 assigned to the site);
 - entry, 現場ID attachment and approval all close at the end of the month after the work day (the day's
   correction deadline, portal.histories.correction_deadline: the history closes then too);
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from portal import clock, histories
 from portal.errors import DomainError
 from portal.ids import validate_ccus_id
-from portal.models import Affiliation, Site, SiteManagerAssignment, SiteWorkerRegistration, Trade, Worker, WorkHistory
+from portal.models import Affiliation, Employer, Site, SiteManagerAssignment, SiteWorkerRegistration, Trade, Worker, WorkHistory
 from portal.models.corrections import (
     REASONS,
     STATUS_APPROVED,
@@ -101,12 +103,28 @@ def _site_by_code(session: Session, code: str) -> int:
 def employers_on(session: Session, worker_id: int, day: datetime.date) -> list[int]:
     """The employers whose affiliation with the worker held on ``day`` (the primary first), as the histories read
     them (portal.histories.Context): after a 転職 the old employer for the days before it. A table lookup."""
-    ctx = histories.Context(session, [worker_id], [])
+    return _held(histories.Context(session, [worker_id], []), worker_id, day)
+
+
+def _held(ctx, worker_id: int, day: datetime.date) -> list[int]:
     found = []
     for employer_id, _primary, first, last in ctx.affiliations.get(worker_id, ()):
         if histories._within(day, first, last) and employer_id not in found:
             found.append(employer_id)
     return found
+
+
+def correctable_days(session: Session, actor: Actor, worker_id: int, days, today: datetime.date) -> set:
+    """The days of ``days`` for which ``actor`` may file for ``worker_id`` (the rule of :func:`correctable`, for a
+    month at once): open days, for the worker itself or the employer that held the day. Screens offer the form only
+    on these."""
+    open_days = {d for d in days if not histories.is_closed(d, today)}
+    if actor.kind == "worker":
+        return open_days if actor.worker_id == worker_id else set()
+    if actor.kind != "employer":
+        return set()
+    ctx = histories.Context(session, [worker_id], [])
+    return {d for d in open_days if actor.employer_id in _held(ctx, worker_id, d)}
 
 
 def _requester_employer(session: Session, actor: Actor, worker_id: int, day: datetime.date) -> int | None:
@@ -196,6 +214,24 @@ def _check_date(work_date, today: datetime.date) -> datetime.date:
     if work_date > today:
         raise DomainError("future_work_date", f"未来の日付（{work_date:%Y年%m月%d日}）の就業履歴は入力できません。")
     return work_date
+
+
+def check_structure(session: Session, site_id: int, employer_id: int | None, day: datetime.date) -> None:
+    """A day counts only for an employer with a place in the site's approved 施工体制 that day (portal.histories:
+    上位の施工体制未登録): a request for any other would be filed, even approved, and stay 非計上 without a word.
+    Refused before anything is written, with who can fix it. The links are read on the table (reviewed: a
+    subcontractor does not see every link of the site, yet its place in the structure decides)."""
+    ctx = histories.Context(session, [], [site_id])
+    if employer_id is not None and employer_id in ctx.connected(site_id, day):
+        return
+    site = session.execute(select(Site.__table__.c.name).where(Site.__table__.c.id == site_id)).scalar()
+    if employer_id is None:
+        raise DomainError("not_in_structure", f"{day:%Y年%m月%d日}に所属事業者のない技能者のため、現場「{site}」の就業履歴として"
+                                              "計上できません。所属事業者の登録（所属申請の承認）の後に申請してください。")
+    name = session.execute(select(Employer.__table__.c.name).where(Employer.__table__.c.id == employer_id)).scalar()
+    raise DomainError("not_in_structure", f"{name}は{day:%Y年%m月%d日}の現場「{site}」の施工体制（承認済み）に入っていないため、"
+                                          "この日の就業履歴は計上できません。上位の事業者に施工体制への招待を依頼し、承認してから"
+                                          "申請してください（施工体制は元請事業者が確認できます）。")
 
 
 def _roster(session: Session, worker_id: int, site_id: int | None, day: datetime.date):
@@ -303,6 +339,8 @@ def request_direct_input(session: Session, actor: Actor, *, worker_id: int, work
         work_content=(work_content or "").strip() or (roster.work_content if roster else None),
         hazardous_work=bool(hazardous_work) if hazardous_work is not None else bool(roster and roster.hazardous_work),
         reason=reason, note=(note or "").strip() or None, **_requester_fields(actor), status=STATUS_PENDING)
+    if site_id is not None:
+        check_structure(session, site_id, correction.employer_id, work_date)
     return _file(session, actor, correction, today)
 
 
@@ -312,11 +350,7 @@ def request_correction(session: Session, actor: Actor, *, history_id: int, reaso
                        today: datetime.date | None = None) -> WorkCorrection:
     """事後補正: change the trade, role, work content or hazardous work of a recorded day."""
     today = today or today_in_tokyo()
-    history = session.execute(select(WorkHistory).where(WorkHistory.id == history_id)).scalar_one_or_none()
-    if history is None:
-        raise DomainError("unknown_history", "就業履歴が見つかりません。", 404)
-    employer_id = _requester_employer(session, actor, history.worker_id, history.work_date)
-    _check_deadline(history.work_date, today, "補正")
+    history, employer_id = correctable(session, actor, history_id, today)
     values = {
         "trade_id": _trade(session, trade_id) if trade_id not in (None, "") else history.trade_id,
         "position": _position(position) or history.position,
@@ -331,6 +365,17 @@ def request_correction(session: Session, actor: Actor, *, history_id: int, reaso
         reason=_reason(reason), note=(note or "").strip() or None, **values, **_requester_fields(actor),
         status=STATUS_PENDING)
     return _file(session, actor, correction, today)
+
+
+def correctable(session: Session, actor: Actor, history_id: int, today: datetime.date) -> tuple[WorkHistory, int | None]:
+    """The history ``actor`` may file a 事後補正 for, and the employer of the request; refused (404: not visible,
+    403: not the worker or its employer of that day, 422: closed) before any form is shown or anything written."""
+    history = session.execute(select(WorkHistory).where(WorkHistory.id == history_id)).scalar_one_or_none()
+    if history is None:
+        raise DomainError("unknown_history", "就業履歴が見つかりません。", 404)
+    employer_id = _requester_employer(session, actor, history.worker_id, history.work_date)
+    _check_deadline(history.work_date, today, "補正")
+    return history, employer_id
 
 
 def _requester_fields(actor: Actor) -> dict:
@@ -372,6 +417,7 @@ def attach_site_id(session: Session, actor: Actor, correction_id: int, site_code
         raise DomainError("site_already_attached", "この申請には既に現場IDが付与されています。")
     _check_deadline(c.work_date, today, "現場ID付与")
     site_id = _site_by_code(session, site_code)
+    check_structure(session, site_id, c.employer_id, c.work_date)
     old_key = (c.worker_id, None, c.work_date)
     c.site_id, before_name = site_id, c.site_name
     if _open_duplicate_other(session, c):
@@ -412,6 +458,16 @@ def _check_prime(session: Session, actor: Actor, c: WorkCorrection) -> None:
         raise DomainError("not_prime_contractor", "承認・否認できるのはこの現場の元請事業者のみです。", 403)
 
 
+def may_decide(session: Session, actor: Actor, c: WorkCorrection) -> bool:
+    """May ``actor`` approve or reject ``c`` now (pending, with a site whose prime it is)? Screens offer the
+    decision only then."""
+    try:
+        _check_prime(session, actor, c)
+    except DomainError:
+        return False
+    return c.status == STATUS_PENDING
+
+
 def _pending_for_prime(session: Session, actor: Actor, correction_id) -> WorkCorrection:
     c = _visible_correction(session, correction_id)
     _check_prime(session, actor, c)
@@ -425,6 +481,8 @@ def approve(session: Session, actor: Actor, correction_id: int, *, today: dateti
     today = today or today_in_tokyo()
     c = _pending_for_prime(session, actor, correction_id)
     _check_deadline(c.work_date, today, "承認")
+    if c.kind == "direct":  # the structure may have changed since it was filed
+        check_structure(session, c.site_id, c.employer_id, c.work_date)
     return _decide(session, actor, c, STATUS_APPROVED, note, today)
 
 
@@ -483,12 +541,17 @@ class Waiting:
     by_site: list  # [(site label, count, oldest days, nearest deadline)]
 
 
-def waiting(session: Session, *, today: datetime.date | None = None, site_id: int | None = None) -> Waiting:
-    """How many requests wait for approval in the session's scope (optionally at one site), and for how long."""
+def waiting(session: Session, *, today: datetime.date | None = None, site_id: int | None = None,
+            prime_employer_id: int | None = None) -> Waiting:
+    """How many requests wait for approval in the session's scope (optionally at one site, or at the sites of one
+    prime contractor: those it decides, not those it filed), and for how long."""
     today = today or today_in_tokyo()
     stmt = select(WorkCorrection).where(WorkCorrection.status == STATUS_PENDING, WorkCorrection.site_id.is_not(None))
     if site_id is not None:
         stmt = stmt.where(WorkCorrection.site_id == site_id)
+    if prime_employer_id is not None:
+        st = Site.__table__
+        stmt = stmt.where(WorkCorrection.site_id.in_(select(st.c.id).where(st.c.prime_employer_id == prime_employer_id)))
     rows = session.execute(stmt).scalars().all()
     by_site: dict = {}
     for c in rows:

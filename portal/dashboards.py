@@ -1,7 +1,8 @@
 """Each role's first screen as a to-do list: what waits for this principal, how many, and where to fix it.
 - the administrator: silent devices, failing report jobs, approvals waiting across the system, the last
   events received (the ingest) and the code tables;
-- an employer (事業者責任者): change requests to decide, its workers without a trade or a qualification,
+- an employer (事業者責任者): change requests to decide (the first ones by name), corrections waiting for it as
+  the prime, invitations into a site's structure waiting for its approval, its workers without a trade or a qualification,
   qualifications and health checks about to expire, its workers' days that do not count (corrections to file);
   a prime contractor (or 現場管理者) also the way to its site board, where each row links to its fix.
 Plain functions over the scoped session: each count is what the principal's scope admits."""
@@ -16,9 +17,10 @@ from sqlalchemy.orm import Session
 from portal import clock, corrections, site_board
 from portal.models import (Affiliation, ChangeRequest, EntryExitEvent, Site, StructureLink, Trade, Worker,
                            WorkerPersonal, WorkerQualification, WorkHistory)
-from portal.models.applications import PENDING
+from portal.models.applications import CHANGE_KINDS, PENDING
 from portal.models.jobs import FAILED, ReportJob
 
+SHOWN_LINES = 5  # waiting change requests named on the dashboard (the rest on the approval screen)
 EXPIRY_NOTICE_DAYS = 60  # qualifications and health checks: warn this long before they lapse
 HEALTH_CHECK_VALID_DAYS = 365  # a health check is repeated yearly
 
@@ -31,6 +33,7 @@ class Item:
     detail: str = ""
     args: dict = dataclasses.field(default_factory=dict)
     to_do: bool = True  # a count above zero asks for action (False: a figure for information)
+    lines: list = dataclasses.field(default_factory=list)  # the first waiting ones, each (text, url fragment)
 
 
 def admin_items(session: Session, now: datetime.datetime) -> list[Item]:
@@ -74,14 +77,25 @@ def employer_items(session: Session, employer_id: int, now: datetime.datetime) -
     health_due = session.execute(select(func.count()).select_from(WorkerPersonal).where(
         WorkerPersonal.worker_id.in_(own), WorkerPersonal.health_check_date.is_not(None),
         WorkerPersonal.health_check_date <= soon - datetime.timedelta(days=HEALTH_CHECK_VALID_DAYS))).scalar()
-    requests = session.execute(select(func.count()).select_from(ChangeRequest).where(
-        ChangeRequest.employer_id == employer_id, ChangeRequest.status == PENDING)).scalar()
+    waiting = select(ChangeRequest).where(ChangeRequest.employer_id == employer_id, ChangeRequest.status == PENDING)
+    requests = session.execute(select(func.count()).select_from(waiting.subquery())).scalar()
+    first_requests = session.execute(waiting.order_by(ChangeRequest.filed_at).limit(SHOWN_LINES)).scalars().all()
+    corrections_waiting = corrections.waiting(session, today=today, prime_employer_id=employer_id)
+    invitations = session.execute(select(func.count()).select_from(StructureLink).where(
+        StructureLink.lower_employer_id == employer_id, StructureLink.status == "招待中")).scalar()
     earliest = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)  # still correctable
     not_counted = session.execute(select(func.count()).select_from(WorkHistory).where(
         WorkHistory.employer_id == employer_id, WorkHistory.counted.is_(False),
         WorkHistory.work_date >= earliest)).scalar()
     return [
-        Item("未処理の技能者の変更申請", requests, "ChangeRequestApprovalView.list"),
+        Item("未処理の技能者の変更申請", requests, "ChangeRequestApprovalView.list",
+             "技能者の変更申請の画面で承認・却下します" if requests else "",
+             lines=[(f"{r.worker}：{CHANGE_KINDS.get(r.kind, r.kind)}（申請日時 {clock.tokyo_text(r.filed_at)}）",
+                     f"request-{r.id}") for r in first_requests]),
+        Item("承認待ちの直接入力・事後補正（元請として）", corrections_waiting.count, "WorkCorrectionView.list",
+             f"最も古い申請は{corrections_waiting.oldest_days}日前" if corrections_waiting.count else ""),
+        Item("施工体制への招待（承認待ち）", invitations, "StructureLinkView.list",
+             "上位の事業者からの招待を承認すると、その現場の就業日が計上されます" if invitations else ""),
         Item("職種が未登録の技能者", no_trade, "WorkerTradeView.list", "職種がないと就業日が能力評価に使えません"),
         Item("保有資格が未登録の技能者", no_qualification, "WorkerQualificationView.list",
              "資格がないと就業日が能力評価に使えません"),

@@ -43,6 +43,7 @@ class DayNote:
     valid: bool
     why: list  # what keeps the day from counting / from the evaluation
     fixes: list  # who can fix it, and how
+    site_id: int | None = None
 
 
 def missing_of(history: WorkHistory) -> list[str]:
@@ -68,7 +69,17 @@ def notes(session: Session, worker_id: int, first: datetime.date, last: datetime
             fixes = [MISSING_FIXES[m] for m in missing]
         found.append(DayNote(history_id=h.id, work_date=h.work_date, weekday=WEEKDAYS[h.work_date.weekday()],
                              site_label=labels.get(h.site_id, ("現場未登録", ""))[0], marks="/".join(marks(h.methods)),
-                             counted=h.counted, valid=h.counted and h.valid_for_evaluation, why=why, fixes=fixes))
+                             counted=h.counted, valid=h.counted and h.valid_for_evaluation, why=why, fixes=fixes,
+                             site_id=h.site_id))
+    return found
+
+
+def cell_anchors(day_notes: list[DayNote]) -> dict:
+    """(site label, counted, day of month) → the page id of that day's note: the calendar grid's cell (one line per
+    site and 計上/非計上, portal.work_calendar.CalendarRow) links to the note that says why."""
+    found: dict = {}
+    for n in day_notes:
+        found.setdefault((n.site_label, n.counted, n.work_date.day), f"day-{n.history_id}")
     return found
 
 

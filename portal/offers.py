@@ -24,10 +24,15 @@ def menu_offered(scope, name: str) -> bool:
     return True
 
 
+def may_change(item, deleting: bool = False) -> bool:
+    """May the request's principal edit (``deleting``: delete) this row? The list's buttons and the edit and
+    delete URLs (portal.views.base) both ask this."""
+    return may_write(current_scope(db.session), item, deleting=deleting)
+
+
 def row_buttons(item) -> dict:
     """The edit and delete buttons a list row may show (the template hides the others)."""
-    scope = current_scope(db.session)
-    return {"_ccus_edit": may_write(scope, item), "_ccus_delete": may_write(scope, item, deleting=True)}
+    return {"_ccus_edit": may_change(item), "_ccus_delete": may_change(item, deleting=True)}
 
 
 def install(appbuilder) -> None:

@@ -272,11 +272,14 @@ PICK_LIMIT = 100  # a worker dropdown lists at most this many; the rest are foun
 
 
 def visible_workers(session: Session, text: str = "", *, selected: int | None = None,
-                    limit: int = PICK_LIMIT) -> list[Worker]:
+                    limit: int = PICK_LIMIT, among=None) -> list[Worker]:
     """Workers the viewer may pick in the calendar screens (the scope decides): those matching ``text`` (技能者ID,
     氏名 or フリガナ, as typed), at most ``limit`` of them, and the one already ``selected``. A prime may see tens
-    of thousands: the dropdown searches as you type instead of listing (and auditing) them all."""
+    of thousands: the dropdown searches as you type instead of listing (and auditing) them all. ``among`` (ids,
+    e.g. a scope's own_worker_ids) narrows the choice further."""
     stmt = select(Worker).order_by(Worker.name_kana, Worker.id).limit(limit)
+    if among is not None:
+        stmt = stmt.where(Worker.id.in_(among))
     text = (text or "").strip()[:50]
     if text:
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -84,3 +84,22 @@ def test_each_role_walks_its_portal_in_japanese(browser, live_server, demo_app, 
     problems = walk(page, live_server, paths, phone=size == "phone")
     context.close()
     assert not problems, f"{role} ({size}): " + "; ".join(problems)
+
+
+def test_a_click_on_a_day_of_the_desktop_grid_shows_why_it_counts_or_not(browser, live_server, demo_app):  # noqa: F811
+    entry = next(e for e in demo_app.logins if e["role"] == "worker")
+    context = browser.new_context(locale="ja-JP", viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(f"{live_server}/login/")
+    page.fill("input[name=username]", entry["login"])
+    page.fill("input[name=password]", entry["password"])
+    page.click("input[type=submit], button[type=submit]")
+    page.goto(f"{live_server}/work-calendar/")
+    link = page.locator("a.ccus-day-link").first
+    target = link.get_attribute("href").removeprefix("#")
+    note = page.locator(f"#{target}")
+    assert not note.is_visible()  # on a desktop the notes wait for a click on their day
+    link.click()
+    assert note.is_visible() and ("計上" in note.inner_text())
+    assert page.locator(".ccus-day-note:visible").count() == 1
+    context.close()

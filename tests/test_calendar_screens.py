@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 from corrections_world import add_device, add_event, add_history, built, world_app  # noqa: F401  (fixtures)
@@ -31,8 +32,11 @@ def test_worker_calendar_shows_marks_totals_summary_and_progress(world_app, buil
     october(world_app, built)
     page = client(world_app, "w1").get(f"/work-calendar/?ym=2026-10&worker={built['w2']}").get_data(as_text=True)
     assert "目黒 一郎" in page and "広尾 二郎" not in page  # a worker sees itself whatever it asks for
-    assert '<td class="ccus-day" data-day="2">IC/直接</td>' in page
-    assert '<td class="ccus-day" data-day="3">直接</td>' in page
+    assert re.search(r'<td class="ccus-day" data-day="2"><a class="ccus-day-link" href="#day-\d+"[^>]*>IC/直接</a></td>', page)
+    # each day's cell opens that day's note: why it does not count and who can fix it
+    third = re.search(r'<td class="ccus-day" data-day="3"><a class="ccus-day-link" href="#(day-\d+)"[^>]*>直接</a></td>', page)
+    note = page[page.index(f'id="{third.group(1)}"'):][:1500]
+    assert "10/3" in note and "元請現場未承認" in note and "元請事業者が現場を承認すると計上されます" in note
     assert '<td id="work-days" data-label="就業日数">2</td>' in page
     assert '<td id="history-count" data-label="就業履歴数">2</td>' in page
     assert "現場登録済(計上) 2件、現場未承認(非計上) 1件、現場未登録(非計上) 0件" in page

@@ -306,15 +306,43 @@ def test_direct_input_counts_only_after_approval_and_a_rejection_removes_it(worl
 
 def test_worker_missing_from_the_roster_counts_once_the_prime_approves(world):
     ids, s = world
-    cid = file_direct(s, "w3", ids["w3"], trade_id=ids["tobi"], position="一般", work_content="足場")  # w3 is not on X
+    # O has no place in X's structure: a day there could never count, so the request is refused, nothing stored
+    with pytest.raises(DomainError) as refused:
+        file_direct(s, "w3", ids["w3"], trade_id=ids["tobi"], position="一般", work_content="足場")
+    assert refused.value.code == "not_in_structure" and "施工体制" in refused.value.message
+    s.rollback()
+    assert stored(s) == []
+    from portal.demo import link
+    from portal.models import Employer, Site
+
+    with using_scope(s, ALL):  # P invites O onto X (approved): w3, still not on X's roster, may file
+        link(s, s.get(Site, ids["X"]), s.get(Employer, ids["P"]), s.get(Employer, ids["O"]), 1)
+        s.commit()
+    cid = file_direct(s, "w3", ids["w3"], trade_id=ids["tobi"], position="一般", work_content="足場")
     c = stored(s)[0]
     assert c.employer_id == ids["O"]  # its employer, not a roster's
     with As(s, "p") as actor:
         C.approve(s, actor, cid, today=TODAY)
         s.commit()
     h = history_of(s, ids, worker="w3")
-    # the prime vouched for the day, but O has no place in X's structure: trade and role stay unknown
-    assert (h.counted, h.not_counted_reason) == (False, "structure_gap")
+    assert h.counted is True and h.methods == "直接"  # the prime vouched for the day
+
+
+def test_an_approval_is_refused_once_the_employer_has_left_the_structure(world):
+    ids, s = world
+    cid = file_direct(s, "w2", ids["w2"])  # S2 under S1 under P on X
+    from portal.models import StructureLink
+
+    with using_scope(s, ALL):  # S1 ends S2's link before the work day: S2 no longer has a place that day
+        sl = s.execute(select(StructureLink).where(StructureLink.lower_employer_id == ids["S2"])).scalar_one()
+        sl.status, sl.ended_on = "解除", DAY - datetime.timedelta(days=1)
+        s.commit()
+    with As(s, "p") as actor:
+        with pytest.raises(DomainError) as refused:
+            C.approve(s, actor, cid, today=TODAY)
+    assert refused.value.code == "not_in_structure"
+    s.rollback()
+    assert stored(s)[0].status == "未承認"
 
 
 def test_site_less_request_shows_unregistered_then_moves_to_the_site(world):

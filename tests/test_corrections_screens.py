@@ -137,3 +137,75 @@ def test_list_filters(world_app, built, flt, expected):
     page = client(world_app, "p").get(f"/workcorrectionview/list/?{flt}").get_data(as_text=True)
     names = {"w1": "目黒 一郎", "w2": "広尾 二郎"}
     assert {k for k, n in names.items() if n in page} == expected
+
+
+def test_a_direct_input_outside_the_employers_structure_is_refused_with_a_reason(world_app, built):
+    """O (w3's employer) has no place in site X's structure: a day there could never count, so the request is
+    refused before anything is stored, on screen (Japanese, who can fix it) and in the domain (a stable code)."""
+    ids = built
+    r = client(world_app, "w3").post("/corrections/new", data=form())
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "施工体制" in page and "招待" in page
+    assert rows(world_app) == []
+    with world_app.app_context():
+        s = db.session
+        with As(s, "o") as actor:
+            with pytest.raises(C.DomainError) as refused:
+                C.request_direct_input(s, actor, worker_id=ids["w3"], work_date=recent_day(), reason="card_forgotten",
+                                       site_code=IDS["X"])
+        assert refused.value.code == "not_in_structure"
+        s.rollback()
+    # a request filed without a 現場ID gets none outside the structure either
+    c = client(world_app, "w3")
+    assert c.post("/corrections/new", data=form(site_code="", site_name="現場X（仮）")).status_code == 302
+    [pending] = rows(world_app)
+    r = c.post(f"/corrections/attach/{pending.id}", data={"site_code": IDS["X"]}, follow_redirects=True)
+    assert "施工体制" in r.get_data(as_text=True) and rows(world_app)[0].site_id is None
+    assert _file(world_app, "w2", ids["w2"])  # S2 below S1 below P: in the structure, accepted
+
+
+def test_the_fix_form_of_a_day_the_user_may_not_correct_is_403_without_a_form(world_app, built):
+    from corrections_world import add_history
+
+    ids = built
+    closed_day = C.today_in_tokyo().replace(day=1) - datetime.timedelta(days=40)
+    with world_app.app_context(), using_scope(db.session, ALL):
+        open_id = add_history(db.session, ids, "w1", recent_day())
+        closed_id = add_history(db.session, ids, "w1", closed_day)
+    w1 = client(world_app, "w1")
+    assert 'name="reason"' in w1.get(f"/corrections/fix/{open_id}").get_data(as_text=True)
+    r = w1.get(f"/corrections/fix/{closed_id}")
+    assert r.status_code == 403 and "期限" in r.get_data(as_text=True) and "<form" not in r.get_data(as_text=True)
+    assert w1.post(f"/corrections/fix/{closed_id}", data={"reason": "change_details", "position": "一般"}).status_code == 403
+    for who in ("p", "s2"):  # the prime reads w1's day, S2 is not its employer: neither may file for it
+        r = client(world_app, who).get(f"/corrections/fix/{open_id}")
+        assert r.status_code in (403, 404) and 'name="reason"' not in r.get_data(as_text=True), who
+    assert rows(world_app) == []
+    calendar = w1.get(f"/work-calendar/?ym={closed_day:%Y-%m}").get_data(as_text=True)
+    assert f"/corrections/fix/{closed_id}" not in calendar  # a closed day offers no correction
+    calendar = w1.get(f"/work-calendar/?ym={recent_day():%Y-%m}").get_data(as_text=True)
+    assert f"/corrections/fix/{open_id}" in calendar and f'href="#day-{open_id}"' in calendar
+    assert f'id="day-{open_id}"' in calendar  # the grid's cell opens the day's note
+
+
+def test_approve_and_reject_are_offered_only_to_who_may_decide(world_app, built):
+    ids = built
+    a = _file(world_app, "w1", ids["w1"])
+    prime = client(world_app, "p")
+    for path in ("/workcorrectionview/list/", f"/workcorrectionview/show/{a}"):
+        page = prime.get(path).get_data(as_text=True)
+        assert "approve_menu_item" in page or "btn-action-WorkCorrectionView.action-approve" in page, path
+    assert 'id="decision_note"' in prime.get("/workcorrectionview/list/").get_data(as_text=True)
+    for who in ("s1", "w1", "admin"):  # the requester's employer, the worker, the administrator: nobody's prime
+        c = client(world_app, who)
+        for path in ("/workcorrectionview/list/", f"/workcorrectionview/show/{a}"):
+            page = c.get(path).get_data(as_text=True)
+            assert "approve_menu_item" not in page and "action-approve" not in page, (who, path)
+            assert 'id="decision_note"' not in page, (who, path)
+    with world_app.app_context():
+        s = db.session
+        with As(s, "p") as actor:
+            C.approve(s, actor, a)
+            s.commit()
+    page = prime.get(f"/workcorrectionview/show/{a}").get_data(as_text=True)
+    assert "action-approve" not in page  # decided: nothing left to decide

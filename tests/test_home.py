@@ -36,3 +36,30 @@ def test_each_dashboard_lists_its_to_do_with_links_that_answer(client_for, role,
 
 def test_anonymous_keeps_the_index(demo_app):
     assert demo_app.test_client().get("/").status_code == 200
+
+
+def test_the_employers_to_do_names_the_change_requests_waiting_for_it(demo_app, client_for):
+    """A worker's change request waits for its employer: the dashboard names it and links to where it is decided."""
+    from sqlalchemy import select
+
+    from portal import worker_requests
+    from portal.db import db
+    from portal.models import PortalUser
+    from portal.scoping import ALL, scope_for_user, using_scope
+    from portal.testing import login
+
+    _worker_client, worker = client_for("worker", 0)
+    with demo_app.app_context():
+        with using_scope(db.session, ALL):
+            user = db.session.execute(select(PortalUser).where(PortalUser.username == worker["login"])).scalar_one()
+            scope = scope_for_user(db.session, user)
+        req = worker_requests.file_change(db.session, scope, "contact", {"phone_mobile": "090-1234-5678"})
+        db.session.commit()
+        request_id = req.id
+    employer = next(e for e in demo_app.logins if e["login"] == worker["employer_id"])  # its 事業者責任者
+    client = demo_app.test_client()
+    assert login(client, employer["login"], employer["password"]).status_code == 200
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert f'/change-requests/#request-{request_id}"' in page and "連絡先" in page
+    decided = client.get("/change-requests/").get_data(as_text=True)
+    assert f'id="request-{request_id}"' in decided and "承認" in decided

@@ -84,3 +84,69 @@ def test_edit_is_offered_only_on_rows_the_principal_may_change(demo_app):
     with demo_app.app_context(), using_scope(db.session, ALL):
         other = db.session.execute(select(Employer).where(Employer.id != scope.employer_id)).scalars().first()
         assert other is not None
+
+
+def _edit_views(app):
+    """The portal's model screens with an edit form: (view, model)."""
+    from portal.views.base import PortalModelView
+
+    return [(v, v.datamodel.obj) for v in app.appbuilder.baseviews
+            if isinstance(v, PortalModelView) and "can_edit" in (v.base_permissions or ["can_edit"])]
+
+
+@pytest.mark.parametrize("role", ["prime", "employer", "site_manager"])
+def test_an_edit_url_of_a_row_the_role_may_only_read_answers_403_without_a_form(demo_app, client_for, role):
+    """Per screen with an edit form: one row the role may change opens the form, one it may only read answers the
+    Japanese 403 page (no form, nothing to submit), by the rule of the list's buttons (portal.offers)."""
+    from portal.scoping import may_write
+
+    client, entry = client_for(role)
+    scope = scope_of(demo_app, entry["login"])
+    refused, opened = [], []
+    for view, model in _edit_views(demo_app):
+        with demo_app.app_context(), using_scope(db.session, scope):
+            rows = db.session.execute(select(model).order_by(model.id).limit(60)).scalars().all()
+            pick = {}
+            for row in rows:
+                pick.setdefault(may_write(scope, row), row.id)
+        base = f"/{view.__class__.__name__.lower()}"
+        for writable in sorted(pick, reverse=True):  # the writable row first: it tells whether the role edits here
+            r = client.get(f"{base}/edit/{pick[writable]}")
+            page = r.get_data(as_text=True)
+            assert r.status_code in (200, 302, 403) and 'name="csrf_token"' not in page or r.status_code == 200, base
+            if "<code>forbidden</code>" in page or r.status_code == 302:  # no edit permission on this screen at all
+                break
+            if writable:
+                assert r.status_code == 200 and 'type="submit"' in page, (base, pick[writable])
+                opened.append(base)
+            else:
+                assert r.status_code == 403 and "<code>read_only_row</code>" in page, (base, pick[writable])
+                assert "閲覧のみ" in page and "<form" not in page, base
+                refused.append(base)
+    assert refused, role  # every role meets rows it may only read
+    if role != "site_manager":
+        assert opened, role
+
+
+def test_a_delete_of_a_row_the_role_may_not_delete_is_403_and_keeps_it(demo_app, client_for):
+    from portal.scoping import may_write
+
+    client, entry = client_for("prime")
+    scope = scope_of(demo_app, entry["login"])
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/workerview/list/").get_data(as_text=True))
+    refused = []
+    for view, model in _edit_views(demo_app):
+        with demo_app.app_context(), using_scope(db.session, scope):
+            rows = db.session.execute(select(model).order_by(model.id).limit(60)).scalars().all()
+            pk = next((row.id for row in rows if not may_write(scope, row, deleting=True)), None)
+        if pk is None:
+            continue
+        base = f"/{view.__class__.__name__.lower()}"
+        r = client.post(f"{base}/delete/{pk}", data={"csrf_token": token.group(1) if token else ""})
+        if "<code>forbidden</code>" in r.get_data(as_text=True):  # no delete permission on this screen at all
+            continue
+        assert r.status_code == 403 and "<code>read_only_row</code>" in r.get_data(as_text=True), (base, pk)
+        with demo_app.app_context(), using_scope(db.session, ALL):
+            assert db.session.get(model, pk) is not None, base
+        refused.append(base)
+    assert refused

@@ -337,6 +337,21 @@ def test_menu_lists_exactly_the_roles_reports_and_the_rest_is_403(demo_app, clie
         assert db.session.execute(select(ReportJob)).first() is None  # nothing was queued
 
 
+@pytest.mark.parametrize("role", ["admin", "prime", "employer", "site_manager", "worker"])
+def test_every_report_a_menu_lists_opens_on_its_prefilled_choices(demo_app, client_for, role):
+    """The menu's link is the report with its defaults (this month, the viewer's site, company or worker, the first
+    one it may pick): no 403 for a listed report, no 422 asking to choose first."""
+    import re
+
+    client, _entry = client_for(role, 0)
+    listed = set(re.findall(r'data-report="([0-9]-[0-9])"', client.get("/reports/").get_data(as_text=True)))
+    assert listed == {r.id for r in reports.for_role(LOGIN_ROLE[role])} and listed
+    answers = {report_id: client.get(f"/reports/{report_id}/") for report_id in sorted(listed)}
+    failed = {k: (r.status_code, r.get_data(as_text=True)[:300]) for k, r in answers.items() if r.status_code != 200}
+    assert not failed, f"{role}: {failed}"
+    assert all('id="report-rows"' in r.get_data(as_text=True) for r in answers.values())
+
+
 def test_another_users_job_and_a_crafted_job_are_403(demo_app, client_for, tmp_path):
     from portal.db import db
     from portal.models import PortalUser

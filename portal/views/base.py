@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from flask import Response, current_app, jsonify, make_response, request
+from flask import Response, abort, current_app, jsonify, make_response, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext
@@ -109,6 +109,28 @@ class PortalModelView(ListGuards, ModelView):
         # FAB offers plain Python properties (技能レベル, 職種 …) as sortable; the database cannot sort by them
         self.order_columns = [c for c in self.order_columns if not _is_property(self.datamodel, c)]
 
+    # An edit or delete URL opened for a row the principal may read but not change answers the Japanese 403 page
+    # (no form that would end in a refusal): the same rule as the list's buttons (portal.offers) and the flush.
+    def _edit(self, pk):
+        self._refuse_unless_writable(pk, deleting=False)
+        return super()._edit(pk)
+
+    def _delete(self, pk):
+        self._refuse_unless_writable(pk, deleting=True)
+        return super()._delete(pk)
+
+    def _refuse_unless_writable(self, pk, deleting: bool) -> None:
+        from portal.offers import may_change
+
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)  # not there, or outside the principal's scope: the same answer
+        if not may_change(item, deleting=deleting):
+            abort(errors.error_response(403, *READ_ONLY_ROW))
+
+
+
+READ_ONLY_ROW = ("read_only_row", "このデータは閲覧のみで、変更・削除する権限がありません。")
 
 
 def _is_property(datamodel, column: str) -> bool:

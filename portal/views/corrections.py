@@ -10,13 +10,13 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
 from sqlalchemy import select
 
-from portal import corrections, day_notes
+from portal import corrections, day_notes, errors
 from portal.db import db
 from portal.errors import DomainError
-from portal.models import Trade, WorkHistory
+from portal.models import Trade
 from portal.models.corrections import REASONS, STATUS_PENDING, WorkCorrection
 from portal.models.structure import POSITIONS
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W
+from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, leads_a_site
 from portal.security import READ
 from portal.views.base import add, model_view
 from portal.work_calendar import visible_workers
@@ -50,7 +50,27 @@ class WorkCorrectionView(_CorrectionBase):
     def render_template(self, template, **kwargs):
         if template == self.list_template:
             kwargs["waiting"] = corrections.waiting(db.session)
+            kwargs["actions"] = self.actions if self._decides_somewhere() else {}  # the 否認の理由 field with them
         return super().render_template(template, **kwargs)
+
+    # 承認 / 否認 are offered only to who may decide (the site's prime, its assigned 現場管理者): on the list to a
+    # principal that leads a site, on a request's page only when it may decide that request now
+    @staticmethod
+    def _decides_somewhere() -> bool:
+        scope = current_scope(db.session)
+        return not scope.is_all and scope.kind == "employer" and leads_a_site(scope)
+
+    def _get_list_widget(self, *args, **kwargs):
+        widgets = super()._get_list_widget(*args, **kwargs)
+        if not self._decides_somewhere():
+            widgets["list"].template_args["actions"] = {}
+        return widgets
+
+    def _get_show_widget(self, pk, item, *args, **kwargs):
+        widgets = super()._get_show_widget(pk, item, *args, **kwargs)
+        if not corrections.may_decide(db.session, corrections.actor_of(g.user), item):
+            widgets["show"].template_args["actions"] = {}
+        return widgets
 
     def _decide(self, items, approve_them: bool):
         items = items if isinstance(items, list) else [items]
@@ -143,10 +163,12 @@ class CorrectionRequestView(BaseView):
     @expose("/fix/<int:history_id>", methods=["GET", "POST"])
     @has_access
     def fix(self, history_id: int):
-        history = db.session.execute(select(WorkHistory).where(WorkHistory.id == history_id)).scalar_one_or_none()
-        if history is None:
-            flash("就業履歴が見つかりません。", "danger")
-            return redirect(url_for("CorrectionRequestView.new"))
+        try:  # a day the user may not correct (another's, or closed) gets the refusal page, never the form
+            history, _employer = corrections.correctable(db.session, corrections.actor_of(g.user), history_id,
+                                                         corrections.today_in_tokyo())
+        except DomainError as e:
+            db.session.rollback()
+            return errors.error_response(404 if e.status == 404 else 403, e.code, e.message)
         if request.method == "GET":
             return self._page({"trade_id": history.trade_id or "", "position": history.position or "",
                                "work_content": history.work_content or "", "hazardous_work": history.hazardous_work,

@@ -47,21 +47,34 @@ def _report_for(report_id: str, viewer, fmt: str | None = None):
     return report
 
 
-def _choices(session, scope):
-    """Filter choices the viewer may pick: its sites, employers in its scope, visible workers."""
+# Reports of one worker that only the worker itself or its 所属事業主 produce (the guide's table): an employer
+# picks among its own workers, not every worker its sites show it.
+OWN_WORKERS_ONLY = frozenset({"1-1"})
+
+
+def _choices(session, scope, report):
+    """Filter choices the viewer may pick for ``report``: its sites, employers in its scope, visible workers (its
+    own workers where only the 所属事業主 may produce the report)."""
     employers = work_calendar.visible_employers(session)
     if not scope.is_all:
         employers = [e for e in employers if e.id in scope.employer_ids]
+    among = scope.own_worker_ids if report.id in OWN_WORKERS_ONLY and scope.kind == "employer" else None
     return {"site": work_calendar.visible_sites(session), "employer": employers,
-            "worker": work_calendar.visible_workers(session) if scope.kind != "worker" else []}
+            "worker": work_calendar.visible_workers(session, among=among) if scope.kind != "worker" else []}
 
 
-def _defaults(viewer, choices) -> dict:
-    """The likely choice: this month, the user's first site, its own company, itself (or the first worker)."""
-    return {"month": f"{tokyo_today():%Y-%m}",
-            "site": choices["site"][0].id if viewer.role == M and choices["site"] else None,
-            "employer": viewer.employer_id if viewer.role == E else None,
-            "worker": viewer.worker_id or (choices["worker"][0].id if choices["worker"] else None)}
+def _defaults(viewer, choices, report) -> dict:
+    """The likely choice: this month, the user's first site, its own company, itself (or the first worker). For
+    the administrator (no site or company of its own) a report of one site, company or worker (its only filter)
+    opens on the first one, so that the menu's link shows a report, not a request to choose."""
+    found = {"month": f"{tokyo_today():%Y-%m}",
+             "site": choices["site"][0].id if viewer.role == M and choices["site"] else None,
+             "employer": viewer.employer_id if viewer.role == E else None,
+             "worker": viewer.worker_id or (choices["worker"][0].id if choices["worker"] else None)}
+    only = report.filters[0] if len(report.filters) == 1 else None
+    if viewer.scope.is_all and only and found.get(only) is None and choices.get(only):
+        found[only] = choices[only][0].id
+    return found
 
 
 class ReportsView(BaseView):
@@ -84,8 +97,8 @@ class ReportsView(BaseView):
         try:
             viewer = _viewer()
             report = _report_for(report_id, viewer, "screen")
-            choices = _choices(session, viewer.scope)
-            defaults = _defaults(viewer, choices)
+            choices = _choices(session, viewer.scope, report)
+            defaults = _defaults(viewer, choices, report)
             raw = {k: request.args.get(k, defaults.get(k)) for k in report.filters}
             params = parse_params(raw, tokyo_today())
             output = report.build(session, viewer, params)

@@ -10,7 +10,7 @@ from flask import flash, g, jsonify, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 
-from portal import clock, day_notes, evaluation, site_board, work_calendar
+from portal import clock, corrections, day_notes, evaluation, site_board, work_calendar
 from portal.corrections import actor_of, today_in_tokyo
 from portal.db import db
 from portal.errors import DomainError
@@ -84,6 +84,7 @@ class WorkCalendarView(BaseView):
             if last_month is not None and last_month.rows:
                 data, (year, month) = last_month, _previous(year, month)
         first, last = work_calendar.month_bounds(year, month)
+        notes = day_notes.notes(session, worker_id, first, last) if data else []
         return self.render_template(
             "ccus/work_calendar.html", title="就業履歴 月別カレンダー", data=data, workers=workers,
             worker_id=worker_id, ym=f"{year:04d}-{month:02d}", prev=_shift(year, month, -1), next=_shift(year, month, 1),
@@ -93,7 +94,9 @@ class WorkCalendarView(BaseView):
             can_request=actor.kind in ("worker", "employer"),
             trail=work_calendar.trail(session, worker_id, *_trail_days(first, last)) if data else [],
             trail_day=_day_arg(first, last),
-            day_notes=day_notes.notes(session, worker_id, first, last) if data else [],
+            day_notes=notes, day_links=day_notes.cell_anchors(notes),
+            correctable=corrections.correctable_days(session, actor, worker_id, {n.work_date for n in notes},
+                                                     today_in_tokyo()) if notes else set(),
             missing=day_notes.missing_for_evaluation(session, worker_id) if data else [],
         )
 
