@@ -44,10 +44,11 @@ MOVES: dict[str, str] = {
     "ingest": "ingest/__init__", "ingest_pg": "ingest/pg", "batch_json": "ingest/batch_json",
     # history/: 就業履歴 derived from the events, and everything that changes it
     "histories": "history/histories", "shifts": "history/shifts", "roster_changes": "history/roster_changes",
-    "corrections": "history/corrections", "day_notes": "history/day_notes", "day_locks": "history/day_locks",
+    "corrections": "history/corrections", "day_locks": "history/day_locks",
     # output/: what screens and reports show (views/ and reports/ use them)
     "site_board": "output/site_board", "work_calendar": "output/work_calendar", "evaluation": "output/evaluation",
     "jobs": "output/jobs", "dashboards": "output/dashboards", "display": "output/display",
+    "day_notes": "output/day_notes",
     # demo/: the demo data (the package itself), its events, the shared pytest fixtures
     "demo": "demo/__init__", "histories_demo": "demo/histories", "testing": "demo/testing",
 }
@@ -61,9 +62,10 @@ PACKAGES: dict[str, str] = {  # docstrings of the new packages' __init__.py
               "tables and the glossary.",
     "history": "就業履歴: one row per worker, site and work day derived from the stored events "
                "(``histories``), and what changes\nit: shifts across midnight, roster changes, corrections, "
-               "day notes, the per worker-day locks.",
-    "output": "What the screens and reports show: the site board, the monthly calendar, 能力評価, the dashboards, "
-              "report jobs,\nhow a value reads on a screen (``display``).",
+               "the per worker-day locks.",
+    "output": "What the screens and reports show: the site board, the monthly calendar and why a day does not "
+              "count (``day_notes``),\n能力評価, the dashboards, report jobs, how a value reads on a screen "
+              "(``display``).",
 }
 
 # __file__-relative paths of moved modules: one directory deeper now (exact texts: a second run finds none).
