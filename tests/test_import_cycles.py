@@ -47,3 +47,26 @@ def test_the_named_circles_are_gone():
                  ("portal.devices.contract", "portal.core_devices"), ("ccus_qr.kiosk", "ccus_qr.plugin")]:
         assert not (b in graph[a] and a in graph[b]), (a, b)
     assert "portal.plugin_host" not in graph["portal.devices"] | graph["portal.devices.contract"]
+
+
+# The stages of the data path by their modules (tools/relayout.py puts each stage in a package of its own: a
+# name here covers the modules under it). Events flow device → ingest → history → output; ingest calls history
+# to derive the rows and output reads them, never the other way round.
+INGEST = ("portal.ingest", "portal.ingest_pg", "portal.batch_json")
+HISTORY = ("portal.histories", "portal.shifts", "portal.roster_changes", "portal.corrections", "portal.day_locks")
+OUTPUT = ("portal.site_board", "portal.work_calendar", "portal.evaluation", "portal.jobs", "portal.dashboards",
+          "portal.display", "portal.day_notes")
+
+
+def in_stage(module: str, stage: tuple[str, ...]) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in stage)
+
+
+def test_the_data_path_is_imported_one_way_only():
+    graph = import_graph()
+    backwards = {(a, b) for a in graph for b in graph[a] if
+                 (in_stage(a, HISTORY) and (in_stage(b, INGEST) or in_stage(b, OUTPUT)))
+                 or (in_stage(a, OUTPUT) and in_stage(b, INGEST))
+                 or (in_stage(a, INGEST) and in_stage(b, OUTPUT))}
+    assert sum(in_stage(m, HISTORY) for m in graph) >= 5 and sum(in_stage(m, OUTPUT) for m in graph) >= 7
+    assert backwards == set(), sorted(backwards)

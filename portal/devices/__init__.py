@@ -58,13 +58,14 @@ from portal.devices.contract import (
     hookimpl,
     hookspec,
 )
-from portal.devices.refs import CredentialRef, DeviceRef, EventRef, SiteRef, WorkerRef
+from portal.devices.refs import CredentialRef, DeviceRef, EventRef, HistoryRef, SiteRef, WorkerRef
 from portal.errors import DomainError
 from portal.refusals import REFUSALS, CredentialRefused, Refused
 
-API_VERSION = (1, 2)  # 1.1: Refused, CredentialRefused, REFUSALS (a refusal the device can show)
+API_VERSION = (1, 3)  # 1.1: Refused, CredentialRefused, REFUSALS (a refusal the device can show)
 # 1.2: device_event_with, roster_version, credential_version, audit_credential_reads, worker_by_code,
 #      check_security_code, void_issued, void_until; EventRef.refusal
+# 1.3: HistoryRef, EventRef.credential_hash; the contract kit's fixtures and read helpers (portal.devices.testing)
 
 # Roles a plugin's screens may grant (the names Flask-AppBuilder stores).
 ROLE_ADMIN = "Admin"
@@ -78,6 +79,7 @@ __all__ = [
     "PROJECT", "ENTRY_POINT_GROUP", "hookimpl", "hookspec", "DeviceSpec", "DeviceType", "device_types",
     # errors and value objects
     "DomainError", "Refused", "CredentialRefused", "REFUSALS", "DeviceRef", "SiteRef", "WorkerRef", "EventRef", "CredentialRef",
+    "HistoryRef",
     # device routes
     "bearer_key", "request_key", "authenticate", "device_by_id", "record_events", "event_time", "work_day",
     "roster", "recorded_event", "last_event", "add_device_blueprint", "device_event_with", "roster_version",

@@ -92,6 +92,7 @@ class EventRef:
     extras: Mapping[str, Any]
     identified: bool
     refusal: str | None = None  # API 1.2: a refused event's code (REFUSALS), None for a recorded one
+    credential_hash: str | None = None  # API 1.3: the keyed hash of the credential sent (never the credential)
 
     @classmethod
     def of(cls, event) -> "EventRef":
@@ -99,7 +100,36 @@ class EventRef:
                    site_id=event.site_id, worker_id=event.worker_code, kind=event.kind,
                    occurred_at=event.occurred_at, work_date=event.work_date, method=event.method,
                    extras=_frozen_settings(event.extras), identified=event.worker_id is not None,
-                   refusal=getattr(event, "refusal", None))
+                   refusal=getattr(event, "refusal", None),
+                   credential_hash=getattr(event, "credential_hash", None))
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryRef:
+    """API 1.3: a 就業履歴 row (one worker, site and work day), as a plugin's tests look at what its events made.
+    ``worker_id`` is the 技能者ID, ``site_id`` the site's key (as in :class:`EventRef`), ``methods`` the marks of
+    the day (``"IC,顔"``), ``counted`` whether it counts (計上) and else why not."""
+
+    id: int
+    worker_id: str
+    site_id: int | None
+    work_date: datetime.date
+    methods: str
+    counted: bool
+    not_counted_reason: str | None
+    first_entry_at: datetime.datetime | None
+    last_exit_at: datetime.datetime | None
+
+    @classmethod
+    def of(cls, history) -> "HistoryRef":
+        return cls(id=history.id, worker_id=history.worker.worker_id, site_id=history.site_id,
+                   work_date=history.work_date, methods=history.methods, counted=history.counted,
+                   not_counted_reason=history.not_counted_reason, first_entry_at=history.first_entry_at,
+                   last_exit_at=history.last_exit_at)
+
+    @property
+    def marks(self) -> list[str]:
+        return [m for m in self.methods.split(",") if m]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,36 +5,29 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from cardreader_helpers import MEGURO, employer_login_of, other_employer_login
 from ccus_cardreader import cards, plugin
 from ccus_cardreader.cli import main as cli
-from portal import credentials
-from portal.db import db
-from portal.devices import device_types
-from portal.errors import DomainError
-from portal.models import Credential, Device, Worker
-from portal.scoping import ALL, using_scope
-from portal.testing import login
+from portal.devices import DomainError, device_types
+from portal.devices.testing import (
+    StoredCredential, credentials_of, installation_keys, logged_in, operator, unsaved_device,
+)
 
 UID = "04A1B2C3D4E5F6"
 
 
-def _cards(app) -> list[Credential]:
-    with app.app_context(), using_scope(db.session, ALL):
-        return list(db.session.execute(select(Credential).where(Credential.device_type == "cardreader")).scalars())
+def _cards(app) -> list[StoredCredential]:
+    return credentials_of(app, "cardreader")
 
 
 def _resolve(app, credential, device_type="cardreader"):
-    with app.test_request_context(), using_scope(db.session, ALL):
-        return plugin.ccus_resolve_worker(device=Device(device_type=device_type), credential=credential)
+    with operator(app):
+        return plugin.ccus_resolve_worker(device=unsaved_device(device_type), credential=credential)
 
 
 def _logged_in(app, entry):
-    client = app.test_client()
-    login(client, entry["login"], entry["password"])
-    return client
+    return logged_in(app, entry)
 
 
 def _post_card(client, worker, uid):
@@ -132,6 +125,6 @@ def test_operator_cli_enrols_and_unenrols(demo_app, tmp_path):
 
 
 def test_keys_differ_per_installation(demo_app):
-    keys = credentials.keys_from_config(demo_app.config)
-    other = credentials.keys_from_config({**demo_app.config, "CCUS_CREDENTIAL_KEY": "another-installation"})
+    keys = installation_keys(demo_app.config)
+    other = installation_keys({**demo_app.config, "CCUS_CREDENTIAL_KEY": "another-installation"})
     assert keys.lookup_hash("cardreader", UID) != other.lookup_hash("cardreader", UID)

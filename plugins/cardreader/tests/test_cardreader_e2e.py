@@ -9,16 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
-
 from cardreader_helpers import MEGURO, READER_NAME, SITE_A, Server, wait_for
 from ccus_cardreader import cards
 from ccus_cardreader.outbox import Outbox
-from portal.db import db
 from portal.devices import enrollable_worker
-from portal.device_admin import register_device
-from portal.models import EntryExitEvent, WorkHistory
-from portal.scoping import ALL, using_scope
+from portal.devices.testing import events_of, histories_of, operator, register_device
 
 CARD = "04A1B2C3D4E5F6"
 UNKNOWN_CARD = "0102030405060708"
@@ -26,23 +21,20 @@ UNKNOWN_CARD = "0102030405060708"
 
 def _setup(app) -> tuple[int, str]:
     """A card reader on A現場 and 目黒's card enrolled; returns (device pk, device key)."""
-    with app.test_request_context(), using_scope(db.session, ALL):
-        device, key = register_device(db.session, SITE_A, "cardreader", "ゲート1")
+    device, key = register_device(app, SITE_A, "cardreader", name="ゲート1")
+    with operator(app):
         cards.enrol_card(enrollable_worker(MEGURO), CARD)
-        db.session.commit()
-        return device.id, key
+    return device.id, key
 
 
 def _stored(app, device_pk):
-    with app.app_context(), using_scope(db.session, ALL):
-        events = db.session.execute(select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk)
-                                    .order_by(EntryExitEvent.occurred_at)).scalars().all()
-        rows = [(e.worker_code, e.method, e.credential_hash is not None) for e in events]
-        # the days these events made (the demo has its own histories on other days)
-        days = {(e.worker_id, e.site_id, e.work_date) for e in events if e.worker_id}
-        history = [h for h in db.session.execute(select(WorkHistory).where(WorkHistory.worker_id.in_(
-            [w for w, _s, _d in days]))).scalars() if (h.worker_id, h.site_id, h.work_date) in days]
-        return rows, [(h.methods, h.counted) for h in history]
+    events = sorted(events_of(app, device_pk), key=lambda e: e.occurred_at)
+    rows = [(e.worker_id, e.method, e.credential_hash is not None) for e in events]
+    # the days these events made (the demo has its own histories on other days)
+    days = {(e.worker_id, e.site_id, e.work_date) for e in events if e.identified}
+    history = [h for worker in sorted({w for w, _s, _d in days}) for h in histories_of(app, worker)
+               if (h.worker_id, h.site_id, h.work_date) in days]
+    return rows, [(h.methods, h.counted) for h in history]
 
 
 def _start_agent(portal_url: str, key: str, outbox_path: Path) -> subprocess.Popen:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from ccus_face import faces
-from portal.db import db
-from portal.models import Worker
-from portal.scoping import ALL, using_scope
+from portal.devices.testing import enrol
 
 from face_helpers import photo  # noqa: E402  (the tests folder is on sys.path)
 
@@ -28,13 +25,7 @@ def encoding_of():
 @pytest.fixture
 def enrol_face(demo_app, encoding_of):
     """``enrol_face(worker_code, photo_name)``: store a face template directly (no screen), from the cache."""
-    from portal import credentials
+    def enrol_face(worker_code: str, name: str):
+        enrol(demo_app, worker_code, faces.DEVICE_TYPE, payload=faces.to_bytes(encoding_of(name)), label="顔写真")
 
-    def enrol(worker_code: str, name: str):
-        with demo_app.app_context(), using_scope(db.session, ALL):
-            worker = db.session.execute(select(Worker).where(Worker.worker_id == worker_code)).scalar_one()
-            credentials.enrol(db.session, credentials.keys_from_config(demo_app.config), worker, faces.DEVICE_TYPE,
-                              payload=faces.to_bytes(encoding_of(name)), label="顔写真")
-            db.session.commit()
-
-    return enrol
+    return enrol_face

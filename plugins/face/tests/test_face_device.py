@@ -7,20 +7,14 @@ import io
 
 import pytest
 from face_helpers import HIROO, MEGURO, SITE_A, photo
-from sqlalchemy import select
 
-from portal import device_admin
-from portal.db import db
-from portal.models import EntryExitEvent, Worker, WorkHistory
-from portal.scoping import ALL, using_scope
+from portal.devices import EventRef
+from portal.devices.testing import audit_entries, events_of, histories_of, register_device as register, site_of
 
 
 def register_device(application, device_type: str, settings: dict | None = None):
-    with application.app_context(), using_scope(db.session, ALL):
-        device, key = device_admin.register_device(db.session, SITE_A, device_type)
-        device.settings = settings
-        db.session.commit()
-        return device.id, key
+    device, key = register(application, SITE_A, device_type, settings)
+    return device.id, key
 
 
 @pytest.fixture
@@ -36,10 +30,8 @@ def post(client, key, name, **fields):
                        data={"photo": (io.BytesIO(photo(name)), name), **fields}, content_type="multipart/form-data")
 
 
-def events(app, device_pk) -> list[EntryExitEvent]:
-    with app.app_context(), using_scope(db.session, ALL):
-        return list(db.session.execute(select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk)
-                                       .order_by(EntryExitEvent.id)).scalars())
+def events(app, device_pk) -> list[EventRef]:
+    return events_of(app, device_pk)
 
 
 def test_gate_photos_are_identified_and_recorded(demo_app, camera):
@@ -57,12 +49,9 @@ def test_gate_photos_are_identified_and_recorded(demo_app, camera):
     first, second = events(demo_app, pk)
     assert (first.device_event_id, first.kind, first.method) == ("cam-1", "entry", "顔")
     assert (second.kind, second.method) == ("exit", "顔")
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
-        assert first.worker_id == meguro.id and first.extras["face_distance"] < 0.5
-        history = db.session.execute(select(WorkHistory).where(
-            WorkHistory.worker_id == meguro.id, WorkHistory.work_date == first.work_date)).scalar_one()
-        assert "顔" in history.methods and history.counted
+    assert first.worker_id == MEGURO and first.extras["face_distance"] < 0.5
+    [history] = histories_of(demo_app, MEGURO, work_date=first.work_date)
+    assert "顔" in history.methods and history.counted
 
 
 @pytest.mark.parametrize("name", ["alex_lacamoire_img1.jpg"])
@@ -140,12 +129,8 @@ def test_the_temperature_is_kept_with_the_event_and_bad_values_store_nothing(dem
 
 
 def test_templates_are_decrypted_once_per_roster_version_and_the_reads_audited(demo_app, camera, enrol_face):
-    from portal.models import AuditLog
-
     def reads():
-        with demo_app.app_context(), using_scope(db.session, ALL):
-            return db.session.execute(select(AuditLog.worker_id, AuditLog.username, AuditLog.detail).where(
-                AuditLog.object_type == "顔テンプレート")).all()
+        return audit_entries(demo_app, "顔テンプレート")
 
     pk, key = camera
     client = demo_app.test_client()
@@ -165,10 +150,7 @@ def test_the_site_board_shows_the_temperature_in_red_at_the_devices_limit(demo_a
     client = demo_app.test_client()
     assert post(client, key, "obama2.jpg", event_id="b-1", temperature="37.8").get_json()["recognised"]
     assert post(client, strict, "biden_biden2.jpg", event_id="b-2", temperature="36.4").get_json()["recognised"]
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        from portal.models import Site
-
-        site_pk = db.session.execute(select(Site.id).where(Site.site_id == SITE_A)).scalar_one()
+    site_pk = site_of(demo_app, SITE_A).id
     admin, _ = client_for("admin")
     page = admin.get(f"/site-board/?site={site_pk}").get_data(as_text=True)
     assert "検温" in page

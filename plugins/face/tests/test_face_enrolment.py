@@ -7,23 +7,16 @@ import datetime
 import pytest
 from face_helpers import HIROO, MEGURO, SITE_A, employer_login_of, photo
 from PIL import Image
-from sqlalchemy import select
 
 from ccus_face import faces
-from portal import credentials
-from portal.clock import tokyo_today
-from portal.db import db
-from portal.devices import SiteRef, device_types
-from portal.errors import DomainError
-from portal.models import Credential, Site, Worker
-from portal.scoping import ALL, using_scope
-from portal.testing import login
+from portal.devices import DomainError, device_types, work_day
+from portal.devices.testing import (
+    StoredCredential, credentials_of, installation_keys, login, operator, site_of,
+)
 
 
-def _credentials(app, worker_code: str) -> list[Credential]:
-    with app.app_context(), using_scope(db.session, ALL):
-        return list(db.session.execute(select(Credential).join(Worker, Credential.worker_id == Worker.id).where(
-            Worker.worker_id == worker_code, Credential.device_type == "face")).scalars())
+def _credentials(app, worker_code: str) -> list[StoredCredential]:
+    return credentials_of(app, "face", worker_code)
 
 
 def test_plugin_is_found_through_its_entry_point(demo_app):
@@ -62,7 +55,7 @@ def test_employer_enrols_a_photo_stored_encrypted(demo_app, encoding_of):
     [cred] = _credentials(demo_app, MEGURO)
     plain = faces.to_bytes(encoding_of("obama.jpg"))
     assert cred.lookup_hash is None and plain not in cred.payload and len(cred.payload) > len(plain)
-    decrypted = credentials.keys_from_config(demo_app.config).decrypt(cred.payload)
+    decrypted = installation_keys(demo_app.config).decrypt(cred.payload)
     assert faces.from_bytes(decrypted) == pytest.approx(encoding_of("obama.jpg"), abs=1e-9)
     page = client.get("/face/enrolment/").get_data(as_text=True)
     assert "目黒 一郎" in page and "顔写真の登録" in page
@@ -108,14 +101,14 @@ def test_site_manager_and_worker_have_no_enrolment_screen(client_for):
 
 
 def _site_and_roster(app):
-    with app.app_context(), using_scope(db.session, ALL):
-        site = db.session.execute(select(Site).where(Site.site_id == SITE_A)).scalar_one()
-        return site.id, faces.roster_workers(SiteRef.of(site), tokyo_today())
+    site = site_of(app, SITE_A)
+    with operator(app):
+        return site.id, faces.roster_workers(site, work_day(datetime.datetime.now(datetime.timezone.utc)))
 
 
 def _identify(app, name: str, encoding_of, worker_ids=None, tolerance=faces.DEFAULT_TOLERANCE):
     site_pk, roster = _site_and_roster(app)
-    with app.app_context(), using_scope(db.session, ALL):
+    with operator(app):
         worker, distance = faces.identify(encoding_of(name), roster if worker_ids is None else worker_ids, tolerance)
         return (worker.worker_id if worker else None), distance
 
@@ -158,7 +151,7 @@ def test_two_look_alikes_on_one_roster_are_not_confused(demo_app, enrol_face, en
     enrol_face(HIROO, "obama2.jpg")
     _site_pk, roster = _site_and_roster(demo_app)
     between = (encoding_of("obama.jpg") + encoding_of("obama2.jpg")) / 2
-    with demo_app.app_context(), using_scope(db.session, ALL):
+    with operator(demo_app):
         match = faces.identify(between, roster, 0.5, margin=faces.DEFAULT_MARGIN)
         assert match.ambiguous and match.worker is None and match.second - match.distance < faces.DEFAULT_MARGIN
         clear = faces.identify(encoding_of("obama.jpg"), roster, 0.5, margin=faces.DEFAULT_MARGIN)

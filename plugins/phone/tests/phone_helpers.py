@@ -15,13 +15,9 @@ def employer_login_of(application, worker_code: str) -> dict:
 
 
 def register_device(application, device_type: str, settings: dict | None = None, site: str = SITE_A):
-    """A device on a site through the core's own registration; returns (device pk, its key, shown once)."""
-    from portal import device_admin
-    from portal.db import db
-    from portal.scoping import ALL, using_scope
+    """A device on a site through the core's own registration, its settings checked against the type's schema;
+    returns (device pk, its key, shown once)."""
+    from portal.devices.testing import register_device as register
 
-    with application.app_context(), using_scope(db.session, ALL):
-        device, key = device_admin.register_device(db.session, site, device_type)
-        device_admin.set_settings(db.session, device, settings)  # through the device type's settings schema
-        db.session.commit()
-        return device.id, key
+    device, key = register(application, site, device_type, settings)
+    return device.id, key

@@ -3,17 +3,11 @@ from __future__ import annotations
 
 import pytest
 from phone_helpers import HIROO, MEGURO, employer_login_of
-from sqlalchemy import select
 
 from ccus_phone import calls
 from ccus_phone.numbers import is_withheld, normalise_number
-from portal import credentials
-from portal.db import db
-from portal.devices import device_types
-from portal.errors import DomainError
-from portal.models import Credential, Worker
-from portal.scoping import ALL, using_scope
-from portal.testing import login
+from portal.devices import DomainError, device_types
+from portal.devices.testing import StoredCredential, credentials_of, installation_keys, login, operator
 
 
 @pytest.mark.parametrize("typed", ["090-1234-5678", "09012345678", "０９０－１２３４－５６７８", "+81 90 1234 5678",
@@ -39,10 +33,8 @@ def test_plugin_is_found_through_its_entry_point(demo_app):
     assert (types["phone"].label, types["phone"].mark) == ("電話発信", "電話")
 
 
-def _phone_credentials(app) -> list[tuple[str, Credential]]:
-    with app.app_context(), using_scope(db.session, ALL):
-        return db.session.execute(select(Worker.worker_id, Credential).join(Worker, Credential.worker_id == Worker.id)
-                                  .where(Credential.device_type == "phone")).all()
+def _phone_credentials(app) -> list[tuple[str, StoredCredential]]:
+    return [(cred.worker_id, cred) for cred in credentials_of(app, "phone")]
 
 
 def test_employer_enrols_a_number_stored_only_as_a_keyed_hash(demo_app):
@@ -53,10 +45,10 @@ def test_employer_enrols_a_number_stored_only_as_a_keyed_hash(demo_app):
     assert r.status_code == 302
     [(worker, cred)] = _phone_credentials(demo_app)
     assert worker == MEGURO and cred.payload is None and cred.label == "末尾5678"
-    keys = credentials.keys_from_config(demo_app.config)
+    keys = installation_keys(demo_app.config)
     assert cred.lookup_hash == keys.lookup_hash("phone", "+819012345678")
     assert "9012345678" not in cred.lookup_hash
-    with demo_app.app_context(), using_scope(db.session, ALL):  # the number as the provider sends it
+    with operator(demo_app):  # the number as the provider sends it
         assert calls.caller_worker("+819012345678").worker_id == MEGURO
         assert calls.caller_worker("+819012345679") is None
     page = client.get("/phone/enrolment/").get_data(as_text=True)

@@ -11,15 +11,13 @@ import textwrap
 
 import pytest
 from phone_helpers import AUTH_TOKEN, MEGURO, SITE_A, register_device
-from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from ccus_phone import enrolment
-from portal import credentials, device_admin
-from portal.db import db
-from portal.devices import WorkerRef
-from portal.models import EntryExitEvent, Site, SiteWorkerRegistration, Worker, WorkHistory
-from portal.scoping import ALL, using_scope
+from portal.devices import EventRef
+from portal.devices.testing import (
+    events_of, histories_of, issue_security_code, off_roster_site, operator, revoke_device, site_of, worker_of,
+)
 
 SITE_NUMBER = "+81312340000"  # the number the workers dial (To)
 MEGURO_MOBILE = "+819012345678"
@@ -29,10 +27,9 @@ MEGURO_MOBILE = "+819012345678"
 def phone(demo_app):
     """A phone device on A現場工事 answering 03-1234-0000, and 目黒 一郎's mobile number enrolled."""
     pk, key = register_device(demo_app, "phone", {"numbers": ["03-1234-0000"], "auth_token": AUTH_TOKEN})
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        worker = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
-        enrolment.enrol(WorkerRef.of(worker), "090-1234-5678")
-        db.session.commit()
+    worker = worker_of(demo_app, MEGURO)
+    with operator(demo_app):
+        enrolment.enrol(worker, "090-1234-5678")
     return pk, key
 
 
@@ -53,10 +50,8 @@ def dial(client, key, caller, sid, to=SITE_NUMBER, headers=None, sign=True):
     return client.post("/api/v1/phone/calls", data=form, headers={**headers, **(signed(form) if sign else {})})
 
 
-def events(app, device_pk) -> list[EntryExitEvent]:
-    with app.app_context(), using_scope(db.session, ALL):
-        return list(db.session.execute(select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk)
-                                       .order_by(EntryExitEvent.id)).scalars())
+def events(app, device_pk) -> list[EventRef]:
+    return events_of(app, device_pk)
 
 
 def said(response) -> str:
@@ -71,8 +66,7 @@ def test_calls_toggle_entry_and_exit_and_replays_change_nothing(demo_app, phone)
     pk, key = phone
     client = demo_app.test_client()
     first = said(dial(client, key, MEGURO_MOBILE, "CA1"))
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        site_name = db.session.execute(select(Site.name).where(Site.site_id == SITE_A)).scalar_one()
+    site_name = site_of(demo_app, SITE_A).name
     assert f"目黒 一郎さん、{site_name}の入場を記録しました。" in first  # name, site and which way
     assert f"目黒 一郎さん、{site_name}の退場を記録しました。" in said(dial(client, key, "+81 90-1234-5678", "CA2"))
     assert "入場を記録しました" in said(dial(client, key, MEGURO_MOBILE, "CA3"))
@@ -81,12 +75,9 @@ def test_calls_toggle_entry_and_exit_and_replays_change_nothing(demo_app, phone)
     stored = events(demo_app, pk)
     assert [(e.device_event_id, e.kind, e.method) for e in stored] == [
         ("CA1", "entry", "電話"), ("CA2", "exit", "電話"), ("CA3", "entry", "電話")]
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
-        assert {e.worker_id for e in stored} == {meguro.id}
-        history = db.session.execute(select(WorkHistory).where(
-            WorkHistory.worker_id == meguro.id, WorkHistory.work_date == stored[0].work_date)).scalar_one()
-        assert "電話" in history.methods and history.counted
+    assert {e.worker_id for e in stored} == {MEGURO} and all(e.identified for e in stored)
+    [history] = histories_of(demo_app, MEGURO, work_date=stored[0].work_date)
+    assert "電話" in history.methods and history.counted
 
 
 def test_unknown_and_withheld_callers_are_recorded_not_counted(demo_app, phone):
@@ -95,25 +86,19 @@ def test_unknown_and_withheld_callers_are_recorded_not_counted(demo_app, phone):
     assert "この電話番号は登録されていません" in said(dial(client, key, "+819099998888", "CA10"))
     assert "番号を通知して" in said(dial(client, key, "anonymous", "CA11"))
     unknown, withheld = events(demo_app, pk)
-    assert unknown.worker_id is None and unknown.worker_code is None and unknown.kind == "entry"
+    assert unknown.worker_id is None and not unknown.identified and unknown.kind == "entry"
     assert unknown.credential_hash and "99998888" not in unknown.credential_hash
     assert "99998888" not in str(unknown.extras)  # the caller's number is not stored in the clear
     assert withheld.worker_id is None and withheld.device_event_id == "CA11"
 
 
 def test_a_worker_not_on_the_roster_is_recorded_not_counted(demo_app, phone):
-    with demo_app.app_context(), using_scope(db.session, ALL):  # a site where 目黒 一郎 is not on the roster
-        meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
-        rostered = select(SiteWorkerRegistration.site_id).where(SiteWorkerRegistration.worker_id == meguro.id)
-        other_site = db.session.execute(select(Site.site_id).where(Site.id.not_in(rostered))).scalars().first()
+    other_site = off_roster_site(demo_app, MEGURO).site_id  # a site where 目黒 一郎 is not on the roster
     pk2, key2 = register_device(demo_app, "phone", {"auth_token": AUTH_TOKEN}, site=other_site)
     assert "入場を記録しました" in said(dial(demo_app.test_client(), key2, MEGURO_MOBILE, "CA20"))
     [event] = events(demo_app, pk2)
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        history = db.session.execute(select(WorkHistory).where(
-            WorkHistory.worker_id == meguro.id, WorkHistory.site_id == event.site_id,
-            WorkHistory.work_date == event.work_date)).scalar_one()
-        assert not history.counted and history.not_counted_reason
+    [history] = histories_of(demo_app, MEGURO, site=event.site_id, work_date=event.work_date)
+    assert not history.counted and history.not_counted_reason
 
 
 def test_a_caller_number_posted_through_the_ingest_api_names_the_worker(demo_app, phone):
@@ -127,7 +112,7 @@ def test_a_caller_number_posted_through_the_ingest_api_names_the_worker(demo_app
     assert r.status_code == 200 and r.get_json()["accepted"] == 2, r.get_json()
     by_id = {e.device_event_id: e for e in events(demo_app, pk)}
     known, unknown = by_id["pbx-0"], by_id["pbx-1"]
-    assert known.worker_code == MEGURO and known.worker_id is not None and known.method == "電話"
+    assert known.worker_id == MEGURO and known.identified and known.method == "電話"
     assert unknown.worker_id is None and unknown.credential_hash
 
 
@@ -155,9 +140,7 @@ def test_refused_requests_store_nothing(demo_app, phone, case):
     elif case == "other type":
         headers, status, code = basic(register_device(demo_app, "api")[1]), 403, "wrong_device_type"
     elif case == "revoked":
-        with demo_app.app_context(), using_scope(db.session, ALL):
-            device_admin.revoke_device(db.session, pk)
-            db.session.commit()
+        revoke_device(demo_app, pk)
         code = "revoked_device_key"
     elif case == "wrong number":
         to, status, code = "+81311112222", 403, "wrong_number"
@@ -169,7 +152,7 @@ def test_refused_requests_store_nothing(demo_app, phone, case):
 
 
 def test_the_auth_token_is_checked_by_the_settings_schema_and_needed(demo_app):
-    from portal.errors import DomainError
+    from portal.devices import DomainError
 
     with pytest.raises(DomainError) as refused:
         register_device(demo_app, "phone", {"auth_token": "not-a-token"})
@@ -215,7 +198,7 @@ def test_a_real_server_process_answers_the_provider(demo_app, phone, tmp_path):
         import sys
         from pathlib import Path
         from werkzeug.serving import make_server
-        from portal.testing import make_app
+        from portal.devices.testing import make_app
         app = make_app({demo_app.config["SQLALCHEMY_DATABASE_URI"]!r}, Path({str(tmp_path / "srv")!r}))
         server = make_server("127.0.0.1", 0, app)
         print(server.server_port, flush=True)
@@ -251,15 +234,8 @@ def _keypad(client, key, sid, query="", digits=None, caller="anonymous"):
 
 
 def test_a_shared_phone_keys_in_the_worker_id_and_security_code(demo_app):
-    from portal import passwords
-
     pk, key = register_device(demo_app, "phone", {"auth_token": AUTH_TOKEN, "keypad": True})
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        meguro = db.session.execute(select(Worker).where(Worker.worker_id == MEGURO)).scalar_one()
-        meguro_pk = meguro.id
-        passwords.issue_security_code(db.session, credentials.keys_from_config(demo_app.config), meguro_pk, "4321",
-                                      password_changed=True)
-        db.session.commit()
+    issue_security_code(demo_app, MEGURO, "4321")
     client = demo_app.test_client()
     asked = said(_keypad(client, key, "CA80"))  # a withheld (or unknown) number: asked for the ID, nothing stored
     assert '<Gather input="dtmf" numDigits="14"' in asked and 'action="calls?step=id"' in asked
@@ -273,7 +249,7 @@ def test_a_shared_phone_keys_in_the_worker_id_and_security_code(demo_app):
     done = said(_keypad(client, key, "CA80", f"?step=pin&worker={MEGURO}", "4321"))
     assert "目黒 一郎さん" in done and "入場を記録しました" in done
     [event] = events(demo_app, pk)
-    assert event.worker_code == MEGURO and event.worker_id == meguro_pk and event.extras["keypad"] is True
+    assert event.worker_id == MEGURO and event.identified and event.extras["keypad"] is True
     # the signature covers the query too: another worker's ID in a replayed request is refused
     form = {"From": "anonymous", "To": SITE_NUMBER, "CallSid": "CA81", "Digits": "4321"}
     r = client.post(WEBHOOK + "?step=pin&worker=17788930382321", data=form,

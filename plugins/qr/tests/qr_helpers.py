@@ -26,34 +26,21 @@ def other_employer_login(application, worker_code: str) -> dict:
 
 
 def logged_in(application, entry: dict):
-    from portal.testing import login
+    from portal.devices.testing import logged_in
 
-    client = application.test_client()
-    login(client, entry["login"], entry["password"])
-    return client
+    return logged_in(application, entry)
 
 
 def register_qr_device(application, site_code: str = SITE_A, device_type: str = "qr", settings=None):
     """A device on a site, registered as an administrator would; returns (device pk, key)."""
-    from portal.db import db
-    from portal.device_admin import register_device
-    from portal.scoping import ALL, using_scope
+    from portal.devices.testing import register_device
 
-    with application.test_request_context(), using_scope(db.session, ALL):
-        device, key = register_device(db.session, site_code, device_type)
-        device.settings = settings
-        db.session.commit()
-        return device.id, key
+    device, key = register_device(application, site_code, device_type, settings)
+    return device.id, key
 
 
 def events_of(application, device_pk: int) -> list:
-    """(worker 技能者ID sent, kind, method) of a device's stored events, and the history rows they made."""
-    from sqlalchemy import select
+    """(worker 技能者ID sent, kind, method) of a device's stored events."""
+    from portal.devices import testing
 
-    from portal.db import db
-    from portal.models import EntryExitEvent
-    from portal.scoping import ALL, using_scope
-
-    with application.app_context(), using_scope(db.session, ALL):
-        return [(e.worker_code, e.kind, e.method) for e in db.session.execute(
-            select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk).order_by(EntryExitEvent.id)).scalars()]
+    return [(e.worker_id, e.kind, e.method) for e in testing.events_of(application, device_pk)]

@@ -6,12 +6,8 @@ from __future__ import annotations
 import datetime
 import time
 
-from sqlalchemy import select
-
 from ccus_qr import tokens
-from portal.db import db
-from portal.models import EntryExitEvent
-from portal.scoping import ALL, using_scope
+from portal.devices import testing
 from qr_helpers import (
     MEGURO, SITE_A, decode_png, employer_login_of, logged_in, other_employer_login, register_qr_device,
 )
@@ -26,11 +22,9 @@ def _post(app, device_pk, key, credentials):
                "time": now.isoformat(), "method": "QR"} for i, c in enumerate(credentials)]
     r = app.test_client().post("/api/v1/events", json={"events": events}, headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 200, r.get_data(as_text=True)
-    with app.app_context(), using_scope(db.session, ALL):
-        stored = db.session.execute(select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk)
-                                    .order_by(EntryExitEvent.device_event_id)).scalars().all()
-        answers = [(x["result"], x.get("code")) for x in r.get_json()["results"]]
-        return answers, [(e.worker_code, e.credential_hash is not None, e.refusal) for e in stored]
+    stored = sorted(testing.events_of(app, device_pk), key=lambda e: e.device_event_id)
+    answers = [(x["result"], x.get("code")) for x in r.get_json()["results"]]
+    return answers, [(e.worker_id, e.credential_hash is not None, e.refusal) for e in stored]
 
 
 def test_gate_scanner_posts_worker_qrs(demo_app):

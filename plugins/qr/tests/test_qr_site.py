@@ -5,12 +5,9 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
 from ccus_qr import tokens
-from portal.db import db
-from portal.models import Worker, WorkHistory
-from portal.scoping import ALL, using_scope
+from portal.devices import testing
+from portal.devices.testing import histories_of, off_roster_worker, site_of
 from qr_helpers import MEGURO, SITE_A, events_of, logged_in, register_qr_device
 
 
@@ -19,13 +16,10 @@ def _token(client, key):
     return r.status_code, r.get_json()
 
 
-def _day_of_first_event(device_pk):
-    """Criteria for the history day the device's first event made (the demo has histories on other days)."""
-    from portal.models import EntryExitEvent
-
-    event = db.session.execute(select(EntryExitEvent).where(EntryExitEvent.device_id == device_pk)
-                               .order_by(EntryExitEvent.id)).scalars().first()
-    return WorkHistory.site_id == event.site_id, WorkHistory.work_date == event.work_date
+def _day_of_first_event(app, device_pk) -> dict:
+    """The site and day of the history the device's first event made (the demo has histories on other days)."""
+    event = testing.events_of(app, device_pk)[0]
+    return {"site": event.site_id, "work_date": event.work_date}
 
 
 def _worker_login(app, code=MEGURO):
@@ -64,11 +58,8 @@ def test_worker_records_entry_once_by_scanning(demo_app):
     assert "入場は既に記録されています" in phone.post(path, data={"kind": "entry"}).get_data(as_text=True)
     assert "退場を記録しました" in phone.post(path, data={"kind": "exit"}).get_data(as_text=True)
     assert events_of(demo_app, device_pk) == [(MEGURO, "entry", "QR"), (MEGURO, "exit", "QR")]
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        worker_pk = db.session.execute(select(Worker.id).where(Worker.worker_id == MEGURO)).scalar_one()
-        [history] = db.session.execute(select(WorkHistory).where(
-            WorkHistory.worker_id == worker_pk, *_day_of_first_event(device_pk))).scalars().all()
-        assert "QR" in history.methods and history.counted, history.not_counted_reason
+    [history] = histories_of(demo_app, MEGURO, **_day_of_first_event(demo_app, device_pk))
+    assert "QR" in history.methods and history.counted, history.not_counted_reason
 
 
 def test_an_old_or_forged_token_records_nothing(demo_app):
@@ -99,18 +90,10 @@ def test_scanning_needs_a_worker_login(demo_app, client_for):
 def test_a_worker_not_on_the_roster_is_recorded_not_counted(demo_app):
     device_pk, key = register_qr_device(demo_app)
     _status, body = _token(demo_app.test_client(), key)
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        from portal.models import SiteWorkerRegistration, Site
-
-        site_pk = db.session.execute(select(Site.id).where(Site.site_id == SITE_A)).scalar_one()
-        on_roster = set(db.session.execute(select(SiteWorkerRegistration.worker_id).where(
-            SiteWorkerRegistration.site_id == site_pk)).scalars())
-        stranger = db.session.execute(select(Worker).where(Worker.id.not_in(on_roster))).scalars().first()
-        code = stranger.worker_id
+    stranger = off_roster_worker(demo_app, site_of(demo_app, SITE_A))
+    code = stranger.worker_id
     phone = logged_in(demo_app, _worker_login(demo_app, code))
     assert "入場を記録しました" in phone.post(urlsplit(body["url"]).path, data={"kind": "entry"}).get_data(as_text=True)
     assert events_of(demo_app, device_pk) == [(code, "entry", "QR")]
-    with demo_app.app_context(), using_scope(db.session, ALL):
-        [history] = db.session.execute(select(WorkHistory).where(
-            WorkHistory.worker_id == stranger.id, *_day_of_first_event(device_pk))).scalars().all()
-        assert not history.counted and history.not_counted_reason
+    [history] = histories_of(demo_app, stranger, **_day_of_first_event(demo_app, device_pk))
+    assert not history.counted and history.not_counted_reason

@@ -4,16 +4,13 @@ from __future__ import annotations
 import time
 
 from ccus_qr import plugin, tokens
-from portal.db import db
-from portal.devices import device_types
-from portal.models import Device
-from portal.refusals import Refused
-from portal.scoping import ALL, using_scope
+from portal.devices import Refused, device_types
+from portal.devices.testing import operator, unsaved_device as Device
 from qr_helpers import MEGURO, decode_png, employer_login_of, logged_in, other_employer_login
 
 
 def _resolve(app, credential, device_type="qr", settings=None):
-    with app.test_request_context(), using_scope(db.session, ALL):
+    with operator(app):
         found = plugin.ccus_resolve_worker(device=Device(device_type=device_type, settings=settings),
                                            credential=credential)
         return f"refused:{found.code}" if isinstance(found, Refused) else found
