@@ -43,8 +43,8 @@ def total_line(rows, days) -> list:
 def lines(session, viewer: Viewer, params: Params, rows, workers: set):
     """The report's rows: each calendar line, then the totals; ``workers`` collects who was shown."""
     days = work_calendar.month_days(params.year, params.month)
-    items = Items(session, viewer)
-    status = kentaikyo_status(session, {r.worker.id for r in rows})
+    ids = {r.worker.id for r in rows}
+    items, status = Items(session, viewer, ids), kentaikyo_status(session, ids)
     for r in rows:
         workers.add(r.worker.id)
         yield line(r, days, items.cell(r.worker.id, "name", r.worker.name),

@@ -27,7 +27,7 @@ def build(session, viewer: Viewer, params: Params) -> Output:
     if employer_id is None:
         raise DomainError("employer_required", "所属事業者を選んでください。")
     workers = own_workers(session, employer_id)
-    items, shown = Items(session, viewer), set()
+    items, shown = Items(session, viewer, {w.id for w in workers}), set()
 
     def rows():
         for w in workers:

@@ -29,7 +29,7 @@ def build(session, viewer: Viewer, params: Params) -> Output:
     if params.site is not None:
         stmt = stmt.where(SiteWorkerRegistration.site_id == params.site)
     regs = session.execute(stmt).scalars().all()
-    items, shown = Items(session, viewer), set()
+    items, shown = Items(session, viewer, {r.worker.id for r in regs if r.worker is not None}), set()
 
     def rows():
         for r in regs:

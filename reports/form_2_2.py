@@ -20,8 +20,8 @@ def build(session, viewer: Viewer, params: Params) -> Output:
     employer_id = default_employer(viewer, params)
     lines = work_calendar.employer_month(session, params.year, params.month, employer_id=employer_id,
                                          site_id=params.site)
-    items, shown = Items(session, viewer), set()
-    insured = insurance_of(session, {r.worker.id for r in lines})
+    ids = {r.worker.id for r in lines}
+    items, shown, insured = Items(session, viewer, ids), set(), insurance_of(session, ids)
 
     def rows():
         for r in lines:

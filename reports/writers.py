@@ -104,6 +104,7 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
         ws.column_dimensions[get_column_letter(i)].width = col.width
 
     styles: dict = {}  # one style array per kind of cell: assigning style objects per cell costs a hash each
+    marks: dict = {}  # mark text → its styled cell
 
     def cell(value, key: str | None = None, **style):
         c = WriteOnlyCell(ws, value=value)
@@ -146,8 +147,16 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
             elif col.kind != "mark":
                 text = str(value)
                 values.append(cell(text) if text.startswith("=") else (text or None))
+            elif value:
+                # one styled cell per distinct mark ("IC", "顔/直接" …: a month repeats a few), placed again at
+                # each position: write-only mode writes a cell the moment it is appended (its row and column
+                # are set then), so a shared cell costs neither a new Cell nor a style lookup per day
+                mark = marks.get(value)
+                if mark is None:
+                    mark = marks[value] = cell(str(value), "mark", alignment=center)
+                values.append(mark)
             else:
-                values.append(cell(str(value), "mark", alignment=center) if value else None)
+                values.append(None)
         ws.append(values)
         n += 1
     wb.save(path)
