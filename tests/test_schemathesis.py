@@ -8,8 +8,6 @@ half minutes here on SQLite or PostgreSQL."""
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 
 import pytest
 import schemathesis
@@ -31,27 +29,8 @@ CHECKS = [status_code_conformance, content_type_conformance, response_headers_co
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory):
     """One private copy of the demo data for the whole module (the requests may change it freely)."""
-    tpl = testing._demo_template(tmp_path_factory)
-    base = tmp_path_factory.mktemp("schemathesis")
-    schema_name = None
-    if testing.PG_URL:
-        schema_name = f"t_{uuid.uuid4().hex[:12]}"
-        testing._clone_pg_schema(tpl["template"].schema, schema_name)
-        url = testing._pg_schema_url(schema_name)
-    else:
-        shutil.copy(tpl["template"].path, base / "ccus.db")
-        url = f"sqlite:///{base / 'ccus.db'}"
-    app = testing.make_app(url, base / "instance", PROPAGATE_EXCEPTIONS=False)
-    app.logins = tpl["logins"]
-    yield app
-    testing._dispose(app)
-    if schema_name:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(testing.PG_URL)
-        with engine.begin() as c:
-            c.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-        engine.dispose()
+    with testing.demo_copy(tmp_path_factory.mktemp("schemathesis"), tmp_path_factory, PROPAGATE_EXCEPTIONS=False) as app:
+        yield app
 
 
 def _schema(app):
