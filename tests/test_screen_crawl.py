@@ -232,6 +232,6 @@ def test_no_hostile_input_to_any_screen_gives_a_server_error(crawled_app, role):
             problems.append(p)
         if r.status_code in (301, 302, 303) and "/login" in r.headers.get("Location", ""):
             _log_in(crawled_app, client, entry)  # a probe that ended the session
-    assert sent > 200, sent
+    assert sent > 80, sent  # the probes ran (the worker, with the fewest screens, sends about a hundred)
     print(f"{role}: {len(pages)} pages, {sent} requests, {time.monotonic() - started:.0f} s")
     assert problems + crashes.found == [], "\n".join((problems + sorted(set(crashes.found)))[:30])
