@@ -3,7 +3,8 @@ APIs with an employer's and a worker's JWT, data that fits the spec and data tha
 examples per operation (CCUS_SCHEMATHESIS_EXAMPLES, default 4), and besides them the answers about rows that
 exist (GET and PUT of ids the list gave, a batch of good and bad events), which random ids seldom reach.
 Every answer is checked against the spec: no 5xx, a status it lists, its content type, its headers
-(Retry-After) and its body against the schema (schemathesis' own checks). Fails on any mismatch. About two and a
+(Retry-After) and its body against the schema (schemathesis' own checks). FAB's own operations (the JSON login,
+the token refresh, the menu) are sent without a token. Fails on any mismatch. About two and a
 half minutes here on SQLite or PostgreSQL."""
 from __future__ import annotations
 
@@ -99,23 +100,26 @@ def _batches(events, headers: dict, statuses: list) -> list:
 
 
 def _operations(schema):
-    """(events API, REST APIs): every operation the document lists except the security API's."""
-    events, rest = [], []
+    """(events API, REST APIs, FAB's own: the JSON login, the token refresh, the menu): every operation the
+    document lists but the document itself."""
+    events, rest, own = [], [], []
     for result in schema.get_all_operations():
         operation = result.ok()
         path = operation.path.removeprefix("/api/v1")
         if path.rstrip("/") == "/events":
             events.append(operation)
-        elif not path.startswith(("/security", "/menu", "/api/{version}")):  # FAB's own, not the portal's
+        elif path.startswith(("/security", "/menu")):
+            own.append(operation)
+        elif not path.startswith("/api/{version}"):
             rest.append(operation)
-    return events, rest
+    return events, rest, own
 
 
 def test_every_answer_of_the_events_and_rest_apis_matches_the_spec(fuzzed_app):
     schema = _schema(fuzzed_app)
     _device, key = new_device(fuzzed_app)
-    events, rest = _operations(schema)
-    assert len(events) == 1 and len(rest) > 20, [op.path for op in events + rest]  # the spec lists what we fuzz
+    events, rest, own = _operations(schema)
+    assert len(events) == 1 and len(rest) > 20 and len(own) == 3, [op.path for op in events + rest + own]  # the spec lists what we fuzz
     statuses: list[int] = []
     device = {"Authorization": f"Bearer {key}"}
     failures = _batches(events, device, statuses) + _run(events, device, statuses)
@@ -129,4 +133,7 @@ def test_every_answer_of_the_events_and_rest_apis_matches_the_spec(fuzzed_app):
         assert statuses.count(200) >= 10, (role, statuses)  # rows of its own were read and written
         failures += [f"{role}: {f}" for f in _run(rest, jwt, statuses)]
         assert len(statuses) >= len(rest) and statuses.count(200) > len(rest) // 4, (role, statuses)  # authorised
+    statuses.clear()  # without a token: the login's answers (random names and passwords), the others' 401
+    failures += [f"no token: {f}" for f in _run(own, {}, statuses)]
+    assert 401 in statuses, statuses
     assert failures == [], "\n".join(sorted(set(failures))[:40])
