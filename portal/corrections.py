@@ -193,7 +193,10 @@ def _position(value: str | None) -> str | None:
 def _trade(session: Session, trade_id) -> int | None:
     if trade_id in (None, ""):
         return None
-    found = session.execute(select(Trade.id).where(Trade.id == int(trade_id))).scalar()
+    text = str(trade_id)
+    # not a row id (letters, NUL, beyond the 32-bit serials): no such trade, before the database is asked
+    found = session.execute(select(Trade.id).where(Trade.id == int(text))).scalar() \
+        if text.isascii() and text.isdigit() and int(text) < 2 ** 31 else None
     if found is None:
         raise DomainError("unknown_trade", "職種コードが見つかりません。")
     return found

@@ -142,6 +142,88 @@ def bad_input(error: BaseException) -> bool:
     return isinstance(error, (exc.DataError, ValueError, TypeError, OverflowError, RecursionError, ParserException))
 
 
+class JsonAnswers:
+    """FAB's API answers (English ``{"message": …}``) in the portal's form, for every FAB API class of the portal
+    (the REST APIs, the JSON login): a stable ``code``, a Japanese ``message`` and FAB's own explanation as
+    ``detail``; a fault that is the database being away is a 503 with Retry-After, a value it refused a 400."""
+
+    @staticmethod
+    def error(status: int, code: str, message, detail=None):
+        from flask import jsonify, make_response
+
+        # BaseApi.response() names its first parameter "code", so build the body here
+        body = {"code": code, "message": message}
+        if detail is not None:
+            body["detail"] = detail
+        return make_response(jsonify(body), status)
+
+    def response_400(self, message=None):
+        return self.error(400, "bad_request", http_error(400)[1], detail=message)
+
+    def response_401(self):
+        return self.error(401, *http_error(401))
+
+    def response_403(self):
+        return self.error(403, *http_error(403))
+
+    def response_404(self):
+        return self.error(404, *http_error(404))
+
+    def response_500(self, message=None):
+        """FAB's ``safe`` answers every exception of a request with this, from inside its ``except`` clause: tell
+        the database being away (503) and bad input the database or a converter refused (400) from a fault."""
+        import sys
+
+        from flask import current_app
+
+        failure = sys.exc_info()[1]
+        self.rollback()
+        if failure is not None and database_unavailable(failure):
+            response = self.error(503, *http_error(503))
+            response.headers["Retry-After"] = str(current_app.config.get("CCUS_RETRY_AFTER_SECONDS", RETRY_AFTER_SECONDS))
+            return response
+        if failure is not None and bad_input(failure):
+            return self.error(400, *INVALID_VALUE)
+        return self.error(500, *http_error(500))
+
+    def rollback(self) -> None:
+        import logging
+
+        from flask import current_app
+
+        try:
+            current_app.appbuilder.session.rollback()
+        except Exception:  # noqa: BLE001  (the connection itself may be gone)
+            logging.getLogger(__name__).warning("rollback failed", exc_info=True)
+
+
+# A request to a JWT-protected API without a usable token: flask-jwt-extended answers {"msg": …} in English, and
+# 422 for a token it cannot decode; here always 401 with a stable code, as the published spec says.
+TOKEN_ERRORS = {
+    "missing_token": "認証トークンがありません。Authorization: Bearer <トークン> を付けて送信してください。",
+    "invalid_token": "認証トークンが正しくありません。ログインし直してトークンを取得してください。",
+    "token_expired": "認証トークンの有効期限が切れています。ログインし直すか、更新トークンで取得し直してください。",
+    "fresh_token_required": "この操作には、ログインして取得したばかりのトークンが必要です。",
+    "unknown_token_user": "このトークンのユーザーは存在しないか、無効になっています。",
+}
+
+
+def token_answers(jwt_manager) -> None:
+    """The JSON answers of flask-jwt-extended's refusals (FAB makes the manager: PortalSecurityManager)."""
+    from flask import jsonify, make_response
+
+    def answer(code: str):
+        return make_response(jsonify({"code": code, "message": TOKEN_ERRORS[code]}), 401)
+
+    jwt_manager.unauthorized_loader(lambda _reason: answer("missing_token"))
+    jwt_manager.invalid_token_loader(lambda _reason: answer("invalid_token"))
+    jwt_manager.expired_token_loader(lambda _header, _data: answer("token_expired"))
+    jwt_manager.revoked_token_loader(lambda _header, _data: answer("invalid_token"))
+    jwt_manager.token_verification_failed_loader(lambda _header, _data: answer("invalid_token"))
+    jwt_manager.needs_fresh_token_loader(lambda _header, _data: answer("fresh_token_required"))
+    jwt_manager.user_lookup_error_loader(lambda _header, _data: answer("unknown_token_user"))
+
+
 def _limit_retry_after(app) -> int:
     """Seconds until flask-limiter's breached limit (the login limit per address) lets a request through again."""
     import math

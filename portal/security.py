@@ -24,6 +24,7 @@ from flask_appbuilder.utils.limit import Limit
 from flask_appbuilder.views import expose
 from flask_limiter.util import get_remote_address
 
+from portal.errors import JsonAnswers, token_answers
 from portal.list_guards import ListGuards, guarded
 from portal.models.users import PortalUser
 from portal.scoping import ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER
@@ -75,13 +76,71 @@ def auth_limits() -> list:
                   error_message="試行回数が多すぎます。しばらくしてから再度お試しください。")]
 
 
-class PortalSecurityApi(SecurityApi):
-    """FAB's JSON login, rate limited like the form; a worker still on the initial password gets no token."""
+class PortalSecurityApi(JsonAnswers, SecurityApi):
+    """FAB's JSON login, rate limited like the form; a worker still on the initial password gets no token.
+    Its answers are the portal's (a code and a Japanese message), and its OpenAPI entry says all of them."""
 
     limits = auth_limits()
 
     @expose("/login", methods=["POST"])
     def login(self):
+        """Log in with a login ID (a worker: its 14-digit 技能者ID) and password; returns a JWT
+        ---
+        post:
+          summary: Log in and get a JWT (access token, optionally a refresh token)
+          description: >-
+            Failed logins are counted per client address and per login ID, in a store all server processes share:
+            past the limit the answer is 429 with Retry-After, whether or not the ID exists.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [username, password, provider]
+                  properties:
+                    username: {type: string, description: "Login ID", example: "93845751166921"}
+                    password: {type: string}
+                    provider: {type: string, enum: [db]}
+                    refresh: {type: boolean, description: "Also return a refresh token"}
+          responses:
+            200:
+              description: Logged in
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [access_token]
+                    properties:
+                      access_token: {type: string}
+                      refresh_token: {type: string}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              description: "password_change_required: a worker still on the initial password logs in on the screens first"
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/PortalError'
+            413:
+              $ref: '#/components/responses/413'
+            429:
+              description: "too_many_requests: too many failed logins from this address or for this ID"
+              headers:
+                Retry-After:
+                  description: Seconds to wait before retrying
+                  schema: {type: integer}
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/PortalError'
+            500:
+              $ref: '#/components/responses/500'
+            503:
+              $ref: '#/components/responses/503'
+        """
         from portal.passwords import must_change_password
 
         response = super().login()
@@ -107,6 +166,11 @@ class PortalSecurityManager(SecurityManager):
     permissionmodelview = guarded(PermissionModelView)
     viewmenumodelview = guarded(ViewMenuModelView)
     permissionviewmodelview = guarded(PermissionViewModelView)
+
+    def create_jwt_manager(self, app):
+        manager = super().create_jwt_manager(app)
+        token_answers(manager)  # a missing or bad token: 401 with a code, not flask-jwt-extended's {"msg"} / 422
+        return manager
 
     def auth_user_db(self, username, password):
         """FAB's check, behind the per-account limit (portal.login_limits): a locked name is refused before its

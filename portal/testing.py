@@ -7,6 +7,7 @@ A client per principal logs in through the real login form (``login``).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -139,9 +140,11 @@ def _clone_pg_schema(source: str, target: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def demo_app(tmp_path, tmp_path_factory):
-    """An app over a private copy of the demo data; ``demo_app.logins`` lists the demo logins."""
+@contextlib.contextmanager
+def demo_copy(folder: Path, tmp_path_factory, **config):
+    """An app over a private copy of the demo data (a SQLite file in ``folder``, or a cloned PostgreSQL schema),
+    with ``config`` on top of the test configuration; ``.logins`` lists the demo logins. For a fixture of any
+    scope: ``demo_app`` per test, a module's own (``scope="module"``) where the tests may share one copy."""
     tpl = _demo_template(tmp_path_factory)
     template: Database = tpl["template"]
     if PG_URL:
@@ -149,19 +152,28 @@ def demo_app(tmp_path, tmp_path_factory):
         _clone_pg_schema(template.schema, schema)
         url = _pg_schema_url(schema)
     else:
-        target = tmp_path / "ccus.db"
+        target = folder / "ccus.db"
         shutil.copy(template.path, target)
         url = f"sqlite:///{target}"
         schema = None
-    application = make_app(url, tmp_path / "instance")
+    application = make_app(url, folder / "instance", **config)
     application.logins = json.loads(json.dumps(tpl["logins"]))
-    yield application
-    _dispose(application)
-    if schema:
-        engine = create_engine(PG_URL)
-        with engine.begin() as c:
-            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    try:
+        yield application
+    finally:
+        _dispose(application)
+        if schema:
+            engine = create_engine(PG_URL)
+            with engine.begin() as c:
+                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+
+@pytest.fixture
+def demo_app(tmp_path, tmp_path_factory):
+    """An app over a private copy of the demo data; ``demo_app.logins`` lists the demo logins."""
+    with demo_copy(tmp_path, tmp_path_factory) as application:
+        yield application
 
 
 def login_of(application, role: str, index: int = 0) -> dict:

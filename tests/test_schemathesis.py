@@ -3,13 +3,12 @@ APIs with an employer's and a worker's JWT, data that fits the spec and data tha
 examples per operation (CCUS_SCHEMATHESIS_EXAMPLES, default 4), and besides them the answers about rows that
 exist (GET and PUT of ids the list gave, a batch of good and bad events), which random ids seldom reach.
 Every answer is checked against the spec: no 5xx, a status it lists, its content type, its headers
-(Retry-After) and its body against the schema (schemathesis' own checks). Fails on any mismatch. About two and a
+(Retry-After) and its body against the schema (schemathesis' own checks). FAB's own operations (the JSON login,
+the token refresh, the menu) are sent without a token. Fails on any mismatch. About two and a
 half minutes here on SQLite or PostgreSQL."""
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 
 import pytest
 import schemathesis
@@ -31,27 +30,8 @@ CHECKS = [status_code_conformance, content_type_conformance, response_headers_co
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory):
     """One private copy of the demo data for the whole module (the requests may change it freely)."""
-    tpl = testing._demo_template(tmp_path_factory)
-    base = tmp_path_factory.mktemp("schemathesis")
-    schema_name = None
-    if testing.PG_URL:
-        schema_name = f"t_{uuid.uuid4().hex[:12]}"
-        testing._clone_pg_schema(tpl["template"].schema, schema_name)
-        url = testing._pg_schema_url(schema_name)
-    else:
-        shutil.copy(tpl["template"].path, base / "ccus.db")
-        url = f"sqlite:///{base / 'ccus.db'}"
-    app = testing.make_app(url, base / "instance", PROPAGATE_EXCEPTIONS=False)
-    app.logins = tpl["logins"]
-    yield app
-    testing._dispose(app)
-    if schema_name:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(testing.PG_URL)
-        with engine.begin() as c:
-            c.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-        engine.dispose()
+    with testing.demo_copy(tmp_path_factory.mktemp("schemathesis"), tmp_path_factory, PROPAGATE_EXCEPTIONS=False) as app:
+        yield app
 
 
 def _schema(app):
@@ -120,23 +100,26 @@ def _batches(events, headers: dict, statuses: list) -> list:
 
 
 def _operations(schema):
-    """(events API, REST APIs): every operation the document lists except the security API's."""
-    events, rest = [], []
+    """(events API, REST APIs, FAB's own: the JSON login, the token refresh, the menu): every operation the
+    document lists but the document itself."""
+    events, rest, own = [], [], []
     for result in schema.get_all_operations():
         operation = result.ok()
         path = operation.path.removeprefix("/api/v1")
         if path.rstrip("/") == "/events":
             events.append(operation)
-        elif not path.startswith(("/security", "/menu", "/api/{version}")):  # FAB's own, not the portal's
+        elif path.startswith(("/security", "/menu")):
+            own.append(operation)
+        elif not path.startswith("/api/{version}"):
             rest.append(operation)
-    return events, rest
+    return events, rest, own
 
 
 def test_every_answer_of_the_events_and_rest_apis_matches_the_spec(fuzzed_app):
     schema = _schema(fuzzed_app)
     _device, key = new_device(fuzzed_app)
-    events, rest = _operations(schema)
-    assert len(events) == 1 and len(rest) > 20, [op.path for op in events + rest]  # the spec lists what we fuzz
+    events, rest, own = _operations(schema)
+    assert len(events) == 1 and len(rest) > 20 and len(own) == 3, [op.path for op in events + rest + own]  # the spec lists what we fuzz
     statuses: list[int] = []
     device = {"Authorization": f"Bearer {key}"}
     failures = _batches(events, device, statuses) + _run(events, device, statuses)
@@ -150,4 +133,7 @@ def test_every_answer_of_the_events_and_rest_apis_matches_the_spec(fuzzed_app):
         assert statuses.count(200) >= 10, (role, statuses)  # rows of its own were read and written
         failures += [f"{role}: {f}" for f in _run(rest, jwt, statuses)]
         assert len(statuses) >= len(rest) and statuses.count(200) > len(rest) // 4, (role, statuses)  # authorised
+    statuses.clear()  # without a token: the login's answers (random names and passwords), the others' 401
+    failures += [f"no token: {f}" for f in _run(own, {}, statuses)]
+    assert 401 in statuses, statuses
     assert failures == [], "\n".join(sorted(set(failures))[:40])

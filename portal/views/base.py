@@ -4,10 +4,7 @@ Labels, titles and menus are lazy translations with the Japanese text as msgid (
 menu and permission names stay plain Japanese."""
 from __future__ import annotations
 
-import logging
-import sys
-
-from flask import Response, abort, current_app, jsonify, make_response, request
+from flask import Response, abort, current_app, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext
@@ -147,7 +144,7 @@ def _optional_checkboxes(form) -> None:
                                           if not isinstance(v, (DataRequired, InputRequired))]
 
 
-class PortalApi(ModelRestApi):
+class PortalApi(errors.JsonAnswers, ModelRestApi):
     """REST API over a model: JWT only (no cookie-authenticated writes), rows scoped like every query.
     Errors answer with a stable ``code`` and a Japanese ``message``; nothing stored changes."""
 
@@ -194,47 +191,6 @@ class PortalApi(ModelRestApi):
         if not self.description_columns.get(field.name):  # gettext("") is the catalogue's header, not a description
             info["description"] = ""
         return info
-
-    @staticmethod
-    def error(status: int, code: str, message, detail=None) -> Response:
-        # BaseApi.response() names its first parameter "code", so build the body here
-        body = {"code": code, "message": message}
-        if detail is not None:
-            body["detail"] = detail
-        return make_response(jsonify(body), status)
-
-    # FAB's own answers (English, no code) in the portal's form: a stable code and a Japanese message
-    def response_400(self, message=None):
-        return self.error(400, "bad_request", errors.http_error(400)[1], detail=message)
-
-    def response_401(self):
-        return self.error(401, *errors.http_error(401))
-
-    def response_403(self):
-        return self.error(403, *errors.http_error(403))
-
-    def response_404(self):
-        return self.error(404, *errors.http_error(404))
-
-    def response_500(self, message=None):
-        """FAB's ``safe`` answers every exception of a request with this, from inside its ``except`` clause: tell
-        the database being away (503) and bad input the database or a converter refused (400) from a fault."""
-        failure = sys.exc_info()[1]
-        self.rollback()
-        if failure is not None and errors.database_unavailable(failure):
-            response = self.error(503, *errors.http_error(503))
-            response.headers["Retry-After"] = str(current_app.config.get("CCUS_RETRY_AFTER_SECONDS",
-                                                                         errors.RETRY_AFTER_SECONDS))
-            return response
-        if failure is not None and errors.bad_input(failure):
-            return self.error(400, *errors.INVALID_VALUE)
-        return self.error(500, *errors.http_error(500))
-
-    def rollback(self) -> None:
-        try:
-            self.datamodel.session.rollback()
-        except Exception:  # noqa: BLE001  (the connection itself may be gone)
-            logging.getLogger(__name__).warning("rollback failed", exc_info=True)
 
     @staticmethod
     def valid_pk(pk) -> bool:

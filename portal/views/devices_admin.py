@@ -48,7 +48,7 @@ class DeviceAdminView(BaseView):
     @has_access
     def add(self):
         try:
-            device, key = register_device(db.session, int(request.form.get("site") or 0),
+            device, key = register_device(db.session, request.form.get("site", 0, type=int),  # not a number: no such site
                                           request.form.get("device_type", ""), request.form.get("name", ""),
                                           installed=device_types(current_app.extensions["ccus_plugins"]))
             db.session.commit()
