@@ -9,17 +9,17 @@ from pathlib import Path
 
 from flask import after_this_request, g, request, send_file
 from flask_appbuilder import BaseView, expose, has_access
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import audit, jobs
 from portal.clock import tokyo_today
 from portal.db import db
 from portal.errors import DomainError
-from portal.models import Employer, Site
+from portal.models import Employer, Site, SiteWorkerRegistration, StructureLink
 from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, current_scope
 from portal.views.base import add
 from reports.base import MEDIA_TYPES
-from reports.safety import REVISION, notice, notice_files, roster, roster_files, tree, tree_files
+from reports.safety import REVISION, induction, insurance, ledger, notice, notice_files, roster, roster_files, sheet, tree, tree_files
 from reports.safety.rules import branch_of
 
 FORMATS = [("xlsx", "Excel"), ("pdf", "PDF")]
@@ -49,7 +49,16 @@ class SafetyFormsView(BaseView):
                 continue
             stmt = select(Employer).order_by(Employer.id)
             companies = session.execute(stmt.where(Employer.id.in_(ids)) if ids is not None else stmt).scalars().all()
-            listed.append((site, companies))
+            firsts = set(session.execute(select(StructureLink.lower_employer_id).where(
+                StructureLink.site_id == site.id, StructureLink.status == "承認済", StructureLink.ended_on.is_(None),
+                StructureLink.upper_employer_id == site.prime_employer_id)).scalars())
+            ledger_ok = scope.is_all or site.id in scope.prime_site_ids or scope.employer_id in firsts
+            lineups = [c for c in companies if c.id in firsts]
+            # 第7号 is offered for each company's latest 受入教育実施日 on the site
+            inductions = dict(session.execute(select(
+                SiteWorkerRegistration.employer_id, func.max(SiteWorkerRegistration.entry_education_on)).where(
+                SiteWorkerRegistration.site_id == site.id).group_by(SiteWorkerRegistration.employer_id)).all())
+            listed.append((site, companies, ledger_ok, lineups, inductions))
         return self.render_template("safety/menu.html", title="安全書類", sites=listed, formats=FORMATS,
                                     revision=f"全建統一様式 {REVISION}")
 
@@ -70,10 +79,8 @@ class SafetyFormsView(BaseView):
     @has_access
     def roster(self, site_id, employer_id, fmt):
         def build(session, viewer):
-            made = roster.build(session, viewer, site_id, employer_id, tokyo_today())
-            for worker_id in made.worker_pks:  # the trail: these workers' items left in a file
-                audit.touched(worker_id, f"安全書類 {roster.TITLE}", f"{site_id}-{employer_id}", action=audit.EXPORT)
-            return made
+            return _exported(roster.build(session, viewer, site_id, employer_id, tokyo_today()), roster.TITLE,
+                             site_id, employer_id)
 
         return self._produce(roster_files.WRITERS, fmt, build,
                              lambda m: f"作業員名簿_{m.site_code}_{m.company_code}_{m.day:%Y%m%d}")
@@ -93,14 +100,61 @@ class SafetyFormsView(BaseView):
             session, viewer, site_id, employer_id, tokyo_today(), _date(request.args.get("changed_on"))),
             lambda m: f"再下請負通知書_{m.site_code}_{m.day:%Y%m%d}")
 
+    @expose("/ledger/<int:site_id>.<fmt>")
+    @has_access
+    def ledger(self, site_id, fmt):
+        """AZ1 施工体制台帳 (第3号)."""
+        return self._produce(notice_files.WRITERS, fmt,
+                             lambda session, viewer: ledger.build(session, viewer, site_id, tokyo_today()),
+                             lambda m: f"施工体制台帳_{m.site_code}_{m.day:%Y%m%d}")
 
-def _date(value):
+    @expose("/engineers/<int:site_id>.<fmt>")
+    @has_access
+    def engineers(self, site_id, fmt):
+        """AZ3 施工体制台帳（工事担当技術者）."""
+        return self._produce(sheet.WRITERS, fmt,
+                             lambda session, viewer: ledger.engineers(session, viewer, site_id, tokyo_today()),
+                             lambda m: m.file_name)
+
+    @expose("/lineup/<int:site_id>/<int:employer_id>.<fmt>")
+    @has_access
+    def lineup(self, site_id, employer_id, fmt):
+        """AZ4 下請負業者編成表 (第1号-乙) of a first-tier company."""
+        return self._produce(tree_files.WRITERS, fmt, lambda session, viewer: tree.build(
+            session, viewer, site_id, tokyo_today(), root_id=employer_id),
+            lambda m: f"下請負業者編成表_{m.site_code}_{m.boxes[0].code}_{m.day:%Y%m%d}")
+
+    @expose("/insurance/<int:site_id>/<int:employer_id>.<fmt>")
+    @has_access
+    def insurance(self, site_id, employer_id, fmt):
+        """AZ7 社会保険加入状況."""
+        return self._produce(sheet.WRITERS, fmt, lambda session, viewer: _exported(
+            insurance.build(session, viewer, site_id, employer_id, tokyo_today()), insurance.TITLE, site_id,
+            employer_id), lambda m: m.file_name)
+
+    @expose("/induction/<int:site_id>/<int:employer_id>.<fmt>")
+    @has_access
+    def induction(self, site_id, employer_id, fmt):
+        """第7号 新規入場時等教育実施報告書; ``?held_on=YYYY-MM-DD`` (default today) is the day of the 教育."""
+        return self._produce(sheet.WRITERS, fmt, lambda session, viewer: _exported(induction.build(
+            session, viewer, site_id, employer_id, _date(request.args.get("held_on"), "実施日") or tokyo_today(),
+            tokyo_today()), induction.TITLE, site_id, employer_id), lambda m: m.file_name)
+
+
+def _exported(made, title: str, site_id: int, employer_id: int):
+    """The trail: these workers' items left in a file."""
+    for worker_id in made.worker_pks:
+        audit.touched(worker_id, f"安全書類 {title}", f"{site_id}-{employer_id}", action=audit.EXPORT)
+    return made
+
+
+def _date(value, label: str = "変更年月日"):
     if not value:
         return None
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise DomainError("invalid_date", f"変更年月日はYYYY-MM-DDの形式で指定してください（入力値: {value}）。", 400) from None
+        raise DomainError("invalid_date", f"{label}はYYYY-MM-DDの形式で指定してください（入力値: {value}）。", 400) from None
 
 
 def _send(made, writer, fmt: str, name: str):
@@ -118,7 +172,7 @@ def _send(made, writer, fmt: str, name: str):
     return send_file(path, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=name)
 
 
-PERMISSIONS = "can_menu|can_roster|can_tree|can_notice"
+PERMISSIONS = "can_menu|can_roster|can_tree|can_notice|can_ledger|can_engineers|can_lineup|can_insurance|can_induction"
 
 
 def register(appbuilder) -> None:
