@@ -23,6 +23,7 @@ from reports.safety import REVISION
 from reports.safety.induction import PER_PAGE as INDUCTION_PER_PAGE
 from reports.safety.ledger import ENGINEER_ROLES
 from tests.safety_world import EMPLOYMENT_NUMBER, KIKIN1, MEGURO, PENSION_NUMBER, PRIME_A, seed
+from tests.test_reports import wait_job
 from tests.test_safety_tree import _edges_from_excel, _edges_in_db
 
 KNOWN = (PENSION_NUMBER.replace("-", ""), EMPLOYMENT_NUMBER.replace("-", ""))
@@ -219,4 +220,28 @@ def test_insurance_status_and_induction_report(demo_app, client_for, tmp_path):
         for path in (f"/safety/insurance/{site}/{kikin_pk}.xlsx", f"/safety/induction/{site}/{kikin_pk}.pdf"):
             assert client.get(path).status_code == status, (role, index, path)
     menu = own.get("/safety/").get_data(as_text=True)
-    assert "社会保険加入状況" in menu and "2026/04/07実施分" in menu
+    assert "社会保険加入状況" in menu and "2026/04/07実施分" in menu and "バックグラウンドで作成" in menu
+
+    # as background jobs (the 帳票's machinery: stored, run, followed, downloaded): the same file as the direct one
+    for form_id, fmt, extra in (("AZ6", "xlsx", {}), ("No7", "xlsx", {"on": held_on.isoformat()})):
+        r = own.post(f"/safety/jobs/{form_id}", data={"site": site, "employer": kikin_pk, "format": fmt, **extra})
+        assert r.status_code == 303, r.get_data(as_text=True)[:500]
+        job_id = int(r.headers["Location"].rstrip("/").split("/")[-1])
+        status = wait_job(own, job_id)
+        assert status["status"] == "done" and status["percent"] == 100, status
+        assert status["rows_done"] == status["rows_total"]
+        page = own.get(f"/reports/jobs/{job_id}").get_data(as_text=True)
+        assert form_id in page
+        direct = {"AZ6": f"/safety/roster/{site}/{kikin_pk}.xlsx",
+                  "No7": f"/safety/induction/{site}/{kikin_pk}.xlsx?held_on={held_on.isoformat()}"}[form_id]
+        assert _sheets(own.get(status["download"]).data) == _sheets(own.get(direct).data)
+    assert status["rows_total"] == len(attended)
+    unrelated, _ = client_for("employer", 3)
+    refused = unrelated.post("/safety/jobs/AZ6", data={"site": site, "employer": kikin_pk, "format": "pdf"})
+    assert refused.status_code == 403 and "作業員名簿」を出力する権限がありません" in refused.get_data(as_text=True)
+    for data, message in (({"site": site, "employer": kikin_pk, "format": "csv"}, "出力形式「csv」はありません"),
+                          ({"site": "x", "employer": kikin_pk, "format": "pdf"}, "現場の指定が正しくありません"),
+                          ({"site": site, "employer": kikin_pk, "format": "pdf", "on": "2026-13-01"}, "実施日はYYYY-MM-DD")):
+        bad = own.post("/safety/jobs/No7", data=data)
+        assert bad.status_code == 400 and message in bad.get_data(as_text=True), data
+    assert own.post("/safety/jobs/AZ9", data={"format": "pdf"}).status_code == 404

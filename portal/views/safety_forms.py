@@ -7,7 +7,7 @@ import datetime
 import tempfile
 from pathlib import Path
 
-from flask import after_this_request, g, request, send_file
+from flask import after_this_request, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import func, select
 
@@ -16,10 +16,11 @@ from portal.clock import tokyo_today
 from portal.db import db
 from portal.errors import DomainError
 from portal.models import Employer, Site, SiteWorkerRegistration, StructureLink
+from portal.models.safety import APPROVED, RETURN_REASONS, SUBMITTED
 from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, current_scope
 from portal.views.base import add
 from reports.base import MEDIA_TYPES
-from reports.safety import REVISION, induction, insurance, ledger, notice, notice_files, roster, roster_files, sheet, tree, tree_files
+from reports.safety import REVISION, forms, induction, submission, insurance, ledger, notice, notice_files, roster, roster_files, sheet, tree, tree_files
 from reports.safety.rules import branch_of
 
 FORMATS = [("xlsx", "Excel"), ("pdf", "PDF")]
@@ -58,9 +59,10 @@ class SafetyFormsView(BaseView):
             inductions = dict(session.execute(select(
                 SiteWorkerRegistration.employer_id, func.max(SiteWorkerRegistration.entry_education_on)).where(
                 SiteWorkerRegistration.site_id == site.id).group_by(SiteWorkerRegistration.employer_id)).all())
-            listed.append((site, companies, ledger_ok, lineups, inductions))
+            listed.append((site, companies, ledger_ok, lineups, inductions, _submissions(session, viewer, site, companies)))
         return self.render_template("safety/menu.html", title="安全書類", sites=listed, formats=FORMATS,
-                                    revision=f"全建統一様式 {REVISION}")
+                                    revision=f"全建統一様式 {REVISION}", reasons=RETURN_REASONS,
+                                    submittable=submission.FORMS)
 
     def _produce(self, writers: dict, fmt: str, build, name):
         """One form: the format checked, the form built for the viewer (refusals answered in Japanese with their
@@ -140,6 +142,69 @@ class SafetyFormsView(BaseView):
             session, viewer, site_id, employer_id, _date(request.args.get("held_on"), "実施日") or tokyo_today(),
             tokyo_today()), induction.TITLE, site_id, employer_id), lambda m: m.file_name)
 
+    @expose("/jobs/<form_id>", methods=["POST"])
+    @has_access
+    def job(self, form_id):
+        """A form made in the background (a 名簿 of a thousand workers): the job is checked and stored here, then
+        followed, downloaded and retried on the 帳票's job pages (ReportsView.job)."""
+        session = db.session
+        raw = {k: request.form.get(k) for k in ("site", "employer", "on")}
+        try:
+            job = forms.request_job(session, g.user, form_id, request.form.get("format", ""), raw, current_app.config,
+                                    request.remote_addr)
+        except DomainError as e:
+            session.rollback()
+            return self._refused(e)
+        jobs.dispatch(current_app._get_current_object(), job.id)
+        return redirect(url_for("ReportsView.job", job_id=job.id), 303)
+
+    @expose("/submissions/<int:site_id>/<int:employer_id>/<form>/submit", methods=["POST"])
+    @has_access
+    def submit(self, site_id, employer_id, form):
+        """提出 (or the prime's 代行) of a company's 通知書 / 名簿 to its upper company."""
+        return self._step(lambda session, viewer: submission.submit(session, viewer, site_id, employer_id, form),
+                          "提出しました。")
+
+    @expose("/submissions/<int:submission_id>/decide", methods=["POST"])
+    @has_access
+    def decide(self, submission_id):
+        """承認, or 差戻し with a reason (``decision=approve`` / ``return``, ``reason``, ``note``)."""
+        decision = request.form.get("decision")
+        if decision not in ("approve", "return"):
+            return self._refused(DomainError("invalid_decision", "承認か差戻しを選んでください。", 400))
+        return self._step(lambda session, viewer: submission.decide(
+            session, viewer, submission_id, decision == "approve", request.form.get("reason"), request.form.get("note")),
+            "承認しました。" if decision == "approve" else "差し戻しました。")
+
+    def _step(self, act, done: str):
+        session = db.session
+        try:
+            act(session, _viewer())
+        except DomainError as e:
+            session.rollback()
+            return self._refused(e)
+        flash(done, "success")
+        return redirect(url_for("SafetyFormsView.menu"), 303)
+
+
+def _submissions(session, viewer, site, companies) -> dict:
+    """Per company on the menu: for each submittable form its row, what the viewer may do with it, and a pending
+    変更届 (an approved form whose data changed since)."""
+    scope = viewer.scope
+    rows = submission.rows_of(session, scope, site.id)
+    prime = scope.kind == "employer" and site.id in scope.prime_site_ids
+    found = {}
+    for company in companies:
+        for form in submission.FORMS:
+            row = rows.get((company.id, form))
+            may_submit = company.id != site.prime_employer_id and (prime or company.id == scope.employer_id) and (
+                row is None or row.status != SUBMITTED)
+            may_decide = row is not None and row.status == SUBMITTED and company.id != scope.employer_id and (
+                prime or row.upper_employer_id == scope.employer_id)
+            pending = submission.pending_change(session, row) if row is not None and row.status == APPROVED else []
+            found[(company.id, form)] = {"row": row, "submit": may_submit, "decide": may_decide, "pending": pending}
+    return found
+
 
 def _exported(made, title: str, site_id: int, employer_id: int):
     """The trail: these workers' items left in a file."""
@@ -172,7 +237,7 @@ def _send(made, writer, fmt: str, name: str):
     return send_file(path, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=name)
 
 
-PERMISSIONS = "can_menu|can_roster|can_tree|can_notice|can_ledger|can_engineers|can_lineup|can_insurance|can_induction"
+PERMISSIONS = "can_menu|can_roster|can_tree|can_notice|can_ledger|can_engineers|can_lineup|can_insurance|can_induction|can_job|can_submit|can_decide"
 
 
 def register(appbuilder) -> None:

@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from portal.errors import DomainError
 from portal.models import Employer, Site, StructureLink
-from portal.models.safety import SiteContract, SiteStaff
+from portal.models.safety import SafetySubmission, SiteContract, SiteStaff
 from portal.scoping import using_scope
 from reports.base import Viewer
-from reports.safety import REVISION, tree
+from reports.safety import submission, tree
 from reports.safety.notice import ROLES as SUB_ROLES
 from reports.safety.notice import Notice, _company
 from reports.safety.sheet import Sheet
@@ -64,7 +64,7 @@ def build(session, viewer: Viewer, site_id: int, day: datetime.date) -> Notice:
             SiteStaff.site_id == site_id, SiteStaff.employer_id == site.prime_employer_id,
             SiteStaff.role == "現場代理人")).scalars().first() or site.site_agent or ""
         own = _company(session, site_id, site.prime_employer_id, PRIME_ROLES)
-        sheets = [(session.get(Employer, e).name, _company(session, site_id, e, SUB_ROLES)) for e in shown]
+        sheets = [(session.get(Employer, e).name, _first_tier_half(session, site_id, e)) for e in shown]
     period = tree._period(contract)
     head = [("会社名・事業者ID", f"{prime.name}（{prime.employer_id}）"), ("事業所名・現場ID", f"{site.name}（{site.site_id}）"),
             ("発注者名", site.client_name or ""), ("工事名称", site.name), ("工期", period),
@@ -74,6 +74,18 @@ def build(session, viewer: Viewer, site_id: int, day: datetime.date) -> Notice:
                   site_agent=agent, orderer=site.client_name or "", day=day, changed_on=None, own=own, sheets=sheets,
                   title=TITLE, form=FORM, left="《作成建設業者に関する事項》", right="《下請負人に関する事項》",
                   none_below="下請負契約なし", head=head)
+
+
+def _first_tier_half(session, site_id: int, employer_id: int) -> list:
+    """《下請負人に関する事項》: the first-tier company's half of its approved 再下請負通知書 (frozen at approval:
+    what it submitted, its own registration included), else what the viewer's scope reads of it today."""
+    row = session.execute(select(SafetySubmission).where(
+        SafetySubmission.site_id == site_id, SafetySubmission.employer_id == employer_id,
+        SafetySubmission.form == "AZ5")).scalar_one_or_none()
+    frozen = submission.approved(row)
+    if frozen is None:
+        return [("再下請負通知書", "未承認（現在の登録内容）")] + _company(session, site_id, employer_id, SUB_ROLES)
+    return [("再下請負通知書", f"承認済（{row.snapshot_day:%Y/%m/%d}）")] + list(frozen.own)
 
 
 def engineers(session, viewer: Viewer, site_id: int, day: datetime.date) -> Sheet:
