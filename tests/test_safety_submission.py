@@ -3,14 +3,15 @@ submits once the companies below it are approved), the reasons, the prime's 代�
 prime's 施工体制台帳 is assembled from, and the pending 変更届 after an edit; read back from the files."""
 from __future__ import annotations
 
+import datetime
 import io
 
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
 from portal.db import db
-from portal.models import EmployerDetail
-from portal.models.safety import SafetySubmission, WorkerSafetyRecord
+from portal.models import EmployerDetail, StructureLink
+from portal.models.safety import SafetySubmission, SiteContract, WorkerSafetyRecord
 from portal.scoping import ALL, using_scope
 from portal.testing import login_of
 from tests.safety_world import KIKIN1, MEGURO, seed
@@ -106,3 +107,23 @@ def test_submission_up_the_tiers_snapshot_and_pending_change(demo_app, client_fo
         name = record.worker.name
         db.session.commit()
     assert f"変更: {name}" in second.get("/safety/").get_data(as_text=True)
+
+    # the prime is told whether a 台帳 is required, from the first tier's amounts and the dated thresholds
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        contracts = db.session.execute(select(SiteContract).where(SiteContract.site_id == site)).scalars().all()
+        prime_pk = world["members"][0]
+        for c in contracts:
+            c.amount = 35_000_000
+            c.contracted_on = datetime.date(2025, 1, 20)
+            c.general_building = c.employer_id == prime_pk
+            c.handed_over_on = datetime.date(2027, 3, 31) if c.employer_id == prime_pk else None
+        db.session.commit()
+        firsts = db.session.execute(select(StructureLink).where(
+            StructureLink.site_id == site, StructureLink.upper_employer_id == prime_pk,
+            StructureLink.status == "承認済")).scalars().all()
+    total = 35_000_000 * len(firsts)
+    assert total >= 70_000_000
+    menu = prime.get("/safety/").get_data(as_text=True)
+    assert f"下請契約の総額 {total:,}円（建築一式工事、2025/01/20契約の基準 70,000,000円）: 必要です。" in menu
+    assert "施工体系図 2037/03/31" in menu and "作業員名簿 2032/03/31" in menu
+    assert "施工体制台帳の作成" not in first.get("/safety/").get_data(as_text=True)  # the prime's own duty

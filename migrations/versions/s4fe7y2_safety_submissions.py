@@ -1,4 +1,4 @@
-"""safety submissions (issue 12): a company's 再下請負通知書 / 作業員名簿 per site submitted to its upper company,
+"""safety submissions and thresholds (issue 12): per site contract the 請負代金額, 建築一式, 公共工事 and 引渡し日; a company's 再下請負通知書 / 作業員名簿 per site submitted to its upper company,
 returned with a reason or approved with a frozen snapshot (portal.models.safety.SafetySubmission).
 
 Revision ID: s4fe7y2
@@ -14,6 +14,10 @@ depends_on = None
 
 
 def upgrade():
+    op.add_column("site_contracts", sa.Column("amount", sa.BigInteger(), nullable=True))
+    op.add_column("site_contracts", sa.Column("general_building", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("site_contracts", sa.Column("public_work", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("site_contracts", sa.Column("handed_over_on", sa.Date(), nullable=True))
     op.create_table(
         "safety_submissions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -46,3 +50,6 @@ def downgrade():
     op.drop_index("ix_safety_submissions_employer_id", table_name="safety_submissions")
     op.drop_index("ix_safety_submissions_site_id", table_name="safety_submissions")
     op.drop_table("safety_submissions")
+    with op.batch_alter_table("site_contracts") as batch:  # SQLite drops a column by copying the table
+        for column in ("handed_over_on", "public_work", "general_building", "amount"):
+            batch.drop_column(column)

@@ -22,7 +22,7 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, and_, false, or_
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, and_, false, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.rules import register_rule
@@ -80,6 +80,11 @@ class SiteContract(Model):
     period_end: Mapped[Optional[datetime.date]] = mapped_column(Date)  # 工期 至
     work_content: Mapped[Optional[str]] = mapped_column(String(200))  # 工事内容
     specialty_work: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 特定専門工事
+    # when a 施工体制台帳 is required (reports.safety.thresholds) and how long the documents are kept
+    amount: Mapped[Optional[int]] = mapped_column(BigInteger)  # 請負代金額 (円, 税込)
+    general_building: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 建築一式工事
+    public_work: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 公共工事 (the prime's contract)
+    handed_over_on: Mapped[Optional[datetime.date]] = mapped_column(Date)  # 引渡し日 (the prime's contract)
 
     site = relationship("Site")
     employer = relationship("Employer")

@@ -16,7 +16,7 @@ from portal.clock import tokyo_today
 from portal.db import db
 from portal.errors import DomainError
 from portal.models import Employer, Site, SiteWorkerRegistration, StructureLink
-from portal.models.safety import APPROVED, RETURN_REASONS, SUBMITTED
+from portal.models.safety import APPROVED, RETURN_REASONS, SUBMITTED, SiteContract
 from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, current_scope
 from portal.views.base import add
 from reports.base import MEDIA_TYPES
@@ -59,7 +59,14 @@ class SafetyFormsView(BaseView):
             inductions = dict(session.execute(select(
                 SiteWorkerRegistration.employer_id, func.max(SiteWorkerRegistration.entry_education_on)).where(
                 SiteWorkerRegistration.site_id == site.id).group_by(SiteWorkerRegistration.employer_id)).all())
-            listed.append((site, companies, ledger_ok, lineups, inductions, _submissions(session, viewer, site, companies)))
+            duty = None
+            if scope.is_all or site.id in scope.prime_site_ids:  # the prime's duty and the retention, its own facts
+                prime_contract = session.execute(select(SiteContract).where(
+                    SiteContract.site_id == site.id, SiteContract.employer_id == site.prime_employer_id)).scalar_one_or_none()
+                duty = (thresholds.ledger_required(session, scope, site.id, tokyo_today()),
+                        thresholds.keep_until(prime_contract.handed_over_on if prime_contract else None))
+            listed.append((site, companies, ledger_ok, lineups, inductions, _submissions(session, viewer, site, companies),
+                           duty))
         return self.render_template("safety/menu.html", title="安全書類", sites=listed, formats=FORMATS,
                                     revision=f"全建統一様式 {REVISION}", reasons=RETURN_REASONS,
                                     submittable=submission.FORMS)
