@@ -67,10 +67,10 @@ def write_xlsx(path: Path, roster: Roster, done: Callable[[int], None] | None = 
 
     def body(value, top: bool, bottom: bool):
         key = f"body{int(top)}{int(bottom)}{'d' if isinstance(value, datetime.date) else ''}"
-        return cell(value, key, border=Border(left=thin, right=thin, top=thin if top else hair,
-                                              bottom=thin if bottom else hair),
-                    alignment=Alignment(vertical="center", shrink_to_fit=True),
-                    **({"number_format": "yyyy/mm/dd"} if isinstance(value, datetime.date) else {}))
+        return cell(value, key, lambda: {
+            "border": Border(left=thin, right=thin, top=thin if top else hair, bottom=thin if bottom else hair),
+            "alignment": Alignment(vertical="center", shrink_to_fit=True),
+            **({"number_format": "yyyy/mm/dd"} if isinstance(value, datetime.date) else {})})
 
     row = 0
     pages = roster.pages

@@ -49,20 +49,21 @@ class Sheet:
 
 
 def cell_maker(ws):
-    """``cell(value, key, **style)``: a write-only cell whose style is set once per ``key`` and then shared (setting
-    style objects on every cell costs a hash each); text starting with = stays text, never a formula."""
+    """``cell(value, key, make=None, **style)``: a write-only cell whose style (``make()`` or ``style``) is set once
+    per ``key`` and then shared (setting style objects on every cell costs a hash each); text starting with = stays
+    text, never a formula."""
     from openpyxl.cell import WriteOnlyCell
 
     styles: dict = {}
 
-    def cell(value, key: str, **style):
+    def cell(value, key: str, make: Callable[[], dict] | None = None, **style):
         c = WriteOnlyCell(ws, value=value)
         if isinstance(value, str) and value.startswith("="):
             c.data_type = "s"
         if key in styles:
             c._style = copy(styles[key])
-        else:
-            for k, v in style.items():
+        else:  # ``make`` builds the style objects once per key (building them per cell is the writer's main cost)
+            for k, v in (make() if make is not None else style).items():
                 setattr(c, k, v)
             styles[key] = copy(c._style)
         return c
@@ -111,8 +112,9 @@ def write_xlsx(path: Path, sheet: Sheet, done: Callable[[int], None] | None = No
                    for label, _w in sheet.columns])
         for values in sheet.page_rows(page):
             dated = [isinstance(v, datetime.date) for v in values]
-            ws.append([cell(v, "date" if d else "body", border=box, alignment=Alignment(vertical="center", wrap_text=True),
-                            **({"number_format": "yyyy/mm/dd"} if d else {})) for v, d in zip(values, dated)])
+            ws.append([cell(v, "date" if d else "body", lambda d=d: {
+                "border": box, "alignment": Alignment(vertical="center", wrap_text=True),
+                **({"number_format": "yyyy/mm/dd"} if d else {})}) for v, d in zip(values, dated)])
         for label, value in sheet.footer:
             ws.append([cell(label, "label", font=Font(bold=True)), value])
         row += sheet.page_height()
