@@ -20,7 +20,8 @@ from portal.models.safety import APPROVED, RETURN_REASONS, SUBMITTED, SiteContra
 from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, current_scope
 from portal.views.base import add
 from reports.base import MEDIA_TYPES
-from reports.safety import REVISION, forms, induction, submission, insurance, ledger, notice, notice_files, roster, roster_files, sheet, tree, tree_files
+from reports.safety import (REVISION, forms, induction, insurance, ledger, notice, notice_files, roster, roster_files, sheet,
+                            submission, thresholds, tree, tree_files)
 from reports.safety.rules import branch_of
 
 FORMATS = [("xlsx", "Excel"), ("pdf", "PDF")]
