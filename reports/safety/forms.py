@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
 import secrets
 from pathlib import Path
 from typing import Callable
@@ -113,7 +114,7 @@ def request_job(session, user, form_id: str, fmt: str, raw: dict, config, remote
     form.check(session, viewer, p)
     at = now()
     job = ReportJob(owner_user_id=user.id, report_id=form.id, format=fmt, params=p.to_dict(), status=QUEUED,
-                    runner="celery" if config.get("CCUS_CELERY_BROKER") else f"thread:{jobs.os.getpid()}",
+                    runner="celery" if config.get("CCUS_CELERY_BROKER") else f"thread:{os.getpid()}",
                     requested_from=remote_addr, created_at=at, expires_at=at + jobs.retention(config))
     session.add(job)
     session.commit()
