@@ -63,6 +63,7 @@ LABELS = {
     "hired_on": "雇入年月日", "blood_pressure_high": "血圧(最高)", "blood_pressure_low": "血圧(最低)",
     "special_check_kind": "特殊健康診断(種類)", "special_check_on": "特殊健康診断日", "hire_education_on": "雇入時教育",
     "foreman_education_on": "職長教育", "special_education": "特別教育", "skill_training": "技能講習", "licenses": "免許",
+    "amount": "請負代金額（円）", "general_building": "建築一式工事", "public_work": "公共工事", "handed_over_on": "引渡し日",
 }
 
 

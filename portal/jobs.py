@@ -198,25 +198,33 @@ def run(engine, job_id: int, config) -> str:
             with using_scope(session, ALL):
                 viewer = viewer_for(session, user)
             reports.allowed(report, viewer, job.format)  # again: the role may have changed since the request
-            params = parse_params(job.params or {}, tokyo_today())
             at = now()
-            with using_scope(session, viewer.scope):
-                output = report.build(session, viewer, params)
-                _set(session, job_id, rows_total=output.total)
-                name = f"{report.slug}_{params.ym}_{job_id}_{secrets.token_hex(4)}.{job.format}"
-                path = files_dir(config) / name
-                WRITERS[job.format](path, report, output, viewer, at,
-                                    done=lambda n: _set(session, job_id, rows_done=n))
-            shown = sorted(output.workers)
+            if report.produce is not None:  # a 安全書類: its own parameters and layout (reports.safety.forms)
+                with using_scope(session, viewer.scope):
+                    path, file_name, total, workers = report.produce(
+                        session, viewer, job, files_dir(config), lambda n: _set(session, job_id, rows_done=n),
+                        lambda n: _set(session, job_id, rows_total=n))
+                period = (job.params or {}).get("day", "")
+            else:
+                params = parse_params(job.params or {}, tokyo_today())
+                with using_scope(session, viewer.scope):
+                    output = report.build(session, viewer, params)
+                    _set(session, job_id, rows_total=output.total)
+                    name = f"{report.slug}_{params.ym}_{job_id}_{secrets.token_hex(4)}.{job.format}"
+                    path = files_dir(config) / name
+                    WRITERS[job.format](path, report, output, viewer, at,
+                                        done=lambda n: _set(session, job_id, rows_done=n))
+                file_name, total, workers = f"{report.id}_{report.title}_{params.ym}.{job.format}", output.total, output.workers
+                period = params.ym
+            shown = sorted(workers)
             note = f"帳票 {report.id} {report.title}（{FORMATS[job.format]}）"
             audit.record(engine, audit.Actor(user_id=user.id, username=user.username, employer_id=user.employer_id,
                                              worker_id=user.worker_id, remote_addr=job.requested_from),
                          {(w, audit.EXPORT): {"what": {f"帳票 {report.id} {report.title}"}, "ids": {f"帳票:{report.id}"},
                                               "notes": [note]}
-                          for w in shown}, detail=f"{note} ジョブ{job_id} {params.ym}")
-            _set(session, job_id, status=DONE, file_path=str(path),
-                 file_name=f"{report.id}_{report.title}_{params.ym}.{job.format}", finished_at=now(),
-                 rows_done=output.total)
+                          for w in shown}, detail=f"{note} ジョブ{job_id} {period}")
+            _set(session, job_id, status=DONE, file_path=str(path), file_name=file_name, finished_at=now(),
+                 rows_done=total, rows_total=total)
             return DONE
         except DomainError as e:
             session.rollback()

@@ -35,6 +35,10 @@ def load() -> dict[str, Report]:
 def get(report_id: str) -> Report:
     load()
     report = REGISTRY.get(report_id)
+    if report is None:  # a 安全書類 (its jobs run on the same machinery; not on the 帳票 menu)
+        from reports.safety.forms import REPORTS
+
+        report = REPORTS.get(report_id)
     if report is None:
         raise DomainError("unknown_report", f"帳票NO「{report_id}」はありません。", 404)
     return report

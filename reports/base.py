@@ -74,6 +74,9 @@ class Report:
     # check(session, viewer, params): a refusal that depends on the data (1-1: only the 所属事業主), run when
     # the job is requested, so that the request itself is refused (403) rather than the job failing later
     check: Callable | None = None
+    # produce(session, viewer, job, folder, done, begin) → (path, file name, units, worker pks): a form with its own
+    # layout and parameters (the 安全書類, reports.safety.forms) writes its file itself instead of rows
+    produce: Callable | None = None
 
     @property
     def roles(self) -> frozenset:

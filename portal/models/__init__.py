@@ -26,6 +26,7 @@ from portal.models.accounts import WorkerAccount  # noqa: F401
 from portal.models.jobs import ReportJob  # noqa: F401
 from portal.models.safety import (  # noqa: F401
     ConstructionLicense,
+    SafetySubmission,
     SiteContract,
     SiteStaff,
     WorkerForeignStatus,

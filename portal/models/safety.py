@@ -22,7 +22,7 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, and_, false, or_
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, and_, false, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.rules import register_rule
@@ -80,6 +80,11 @@ class SiteContract(Model):
     period_end: Mapped[Optional[datetime.date]] = mapped_column(Date)  # 工期 至
     work_content: Mapped[Optional[str]] = mapped_column(String(200))  # 工事内容
     specialty_work: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 特定専門工事
+    # when a 施工体制台帳 is required (reports.safety.thresholds) and how long the documents are kept
+    amount: Mapped[Optional[int]] = mapped_column(BigInteger)  # 請負代金額 (円, 税込)
+    general_building: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 建築一式工事
+    public_work: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 公共工事 (the prime's contract)
+    handed_over_on: Mapped[Optional[datetime.date]] = mapped_column(Date)  # 引渡し日 (the prime's contract)
 
     site = relationship("Site")
     employer = relationship("Employer")
@@ -150,6 +155,40 @@ class WorkerForeignStatus(Model):
         return self.status
 
 
+# 提出 → 承認 / 差戻し of a company's 再下請負通知書 and 作業員名簿 for a site (reports.safety.submission)
+SUBMITTED, RETURNED, APPROVED = "提出済", "差戻し", "承認済"
+SUBMISSION_STATUSES = [SUBMITTED, RETURNED, APPROVED]
+# 差戻し理由: a pick list plus free text (a free text alone lets the same 差戻し recur: forms.md §3.3)
+RETURN_REASONS = ["記載漏れ", "記載誤り", "添付書類の不足", "資格・教育の不足", "社会保険の未加入", "その他"]
+
+
+class SafetySubmission(Model):
+    """One company's form (AZ5 再下請負通知書 / AZ6 作業員名簿) for one site, submitted to its upper company;
+    approval freezes ``snapshot`` (the form as the company submitted it), which later edits do not change."""
+
+    __tablename__ = "safety_submissions"
+    __table_args__ = (UniqueConstraint("site_id", "employer_id", "form", name="uq_safety_submission"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), nullable=False, index=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), nullable=False, index=True)  # 提出する会社
+    upper_employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), nullable=False)  # 提出先（直近上位）
+    form: Mapped[str] = mapped_column(String(4), nullable=False)  # AZ5 / AZ6
+    status: Mapped[str] = mapped_column(String(4), nullable=False)  # SUBMISSION_STATUSES
+    submitted_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[Optional[str]] = mapped_column(String(100))  # the login that submitted
+    submitted_by_proxy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 元請の代行
+    decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[Optional[str]] = mapped_column(String(100))
+    decided_by_proxy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 元請が上位に代わって
+    return_reason: Mapped[Optional[str]] = mapped_column(String(20))  # RETURN_REASONS
+    return_note: Mapped[Optional[str]] = mapped_column(String(500))  # 差戻し理由の補足
+    snapshot: Mapped[Optional[dict]] = mapped_column(JSON)  # the approved form
+    snapshot_day: Mapped[Optional[datetime.date]] = mapped_column(Date)
+
+    def __str__(self) -> str:
+        return f"{self.form} {self.status}"
+
+
 # --- scope rules ----------------------------------------------------------------------------------------------
 
 def _ref(obj, column: str):
@@ -194,4 +233,14 @@ register_rule(ConstructionLicense, read=lambda scope: ConstructionLicense.id.is_
 register_rule(SiteContract, read=lambda scope: branch(scope, SiteContract), write=_own_on_site)
 register_rule(SiteStaff, read=lambda scope: branch(scope, SiteStaff), write=_own_on_site)
 register_rule(WorkerSafetyRecord, read=_items(WorkerSafetyRecord), write=_own_worker)
+
+
+def _party(scope, obj, deleting: bool) -> bool:  # noqa: ARG001
+    """The company itself (submits), its upper company (decides), the prime of the site (代行)."""
+    return scope.kind == "employer" and not deleting and _ref(obj, "site_id") in scope.participating_site_ids and (
+        scope.employer_id in (_ref(obj, "employer_id"), _ref(obj, "upper_employer_id"))
+        or _ref(obj, "site_id") in scope.prime_site_ids)
+
+
+register_rule(SafetySubmission, read=lambda scope: branch(scope, SafetySubmission), write=_party)
 register_rule(WorkerForeignStatus, read=_items(WorkerForeignStatus), write=_own_worker)

@@ -71,7 +71,7 @@ ConstructionLicenseView = model_view(
                      kind=_choices("特定・一般", LICENSE_KINDS)),
 )
 CONTRACT_COLUMNS = ["site", "employer", "orderer_name", "contracted_on", "period_start", "period_end", "work_content",
-                    "specialty_work"]
+                    "specialty_work", "amount", "general_building", "public_work", "handed_over_on"]
 SiteContractView = model_view(
     SiteContract, list_columns=CONTRACT_COLUMNS[:6], show_columns=CONTRACT_COLUMNS, add_columns=CONTRACT_COLUMNS,
     edit_columns=CONTRACT_COLUMNS[2:], search_columns=["site", "employer"], add_form_query_rel_fields=OWN_SITE,

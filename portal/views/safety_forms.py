@@ -7,19 +7,21 @@ import datetime
 import tempfile
 from pathlib import Path
 
-from flask import after_this_request, g, request, send_file
+from flask import after_this_request, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import audit, jobs
 from portal.clock import tokyo_today
 from portal.db import db
 from portal.errors import DomainError
-from portal.models import Employer, Site
+from portal.models import Employer, Site, SiteWorkerRegistration, StructureLink
+from portal.models.safety import APPROVED, RETURN_REASONS, SUBMITTED, SiteContract
 from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, current_scope
 from portal.views.base import add
 from reports.base import MEDIA_TYPES
-from reports.safety import REVISION, notice, notice_files, roster, roster_files, tree, tree_files
+from reports.safety import (REVISION, forms, induction, insurance, ledger, notice, notice_files, roster, roster_files, sheet,
+                            submission, thresholds, tree, tree_files)
 from reports.safety.rules import branch_of
 
 FORMATS = [("xlsx", "Excel"), ("pdf", "PDF")]
@@ -49,9 +51,26 @@ class SafetyFormsView(BaseView):
                 continue
             stmt = select(Employer).order_by(Employer.id)
             companies = session.execute(stmt.where(Employer.id.in_(ids)) if ids is not None else stmt).scalars().all()
-            listed.append((site, companies))
+            firsts = set(session.execute(select(StructureLink.lower_employer_id).where(
+                StructureLink.site_id == site.id, StructureLink.status == "承認済", StructureLink.ended_on.is_(None),
+                StructureLink.upper_employer_id == site.prime_employer_id)).scalars())
+            ledger_ok = scope.is_all or site.id in scope.prime_site_ids or scope.employer_id in firsts
+            lineups = [c for c in companies if c.id in firsts]
+            # 第7号 is offered for each company's latest 受入教育実施日 on the site
+            inductions = dict(session.execute(select(
+                SiteWorkerRegistration.employer_id, func.max(SiteWorkerRegistration.entry_education_on)).where(
+                SiteWorkerRegistration.site_id == site.id).group_by(SiteWorkerRegistration.employer_id)).all())
+            duty = None
+            if scope.is_all or site.id in scope.prime_site_ids:  # the prime's duty and the retention, its own facts
+                prime_contract = session.execute(select(SiteContract).where(
+                    SiteContract.site_id == site.id, SiteContract.employer_id == site.prime_employer_id)).scalar_one_or_none()
+                duty = (thresholds.ledger_required(session, scope, site.id, tokyo_today()),
+                        thresholds.keep_until(prime_contract.handed_over_on if prime_contract else None))
+            listed.append((site, companies, ledger_ok, lineups, inductions, _submissions(session, viewer, site, companies),
+                           duty))
         return self.render_template("safety/menu.html", title="安全書類", sites=listed, formats=FORMATS,
-                                    revision=f"全建統一様式 {REVISION}")
+                                    revision=f"全建統一様式 {REVISION}", reasons=RETURN_REASONS,
+                                    submittable=submission.FORMS)
 
     def _produce(self, writers: dict, fmt: str, build, name):
         """One form: the format checked, the form built for the viewer (refusals answered in Japanese with their
@@ -70,10 +89,8 @@ class SafetyFormsView(BaseView):
     @has_access
     def roster(self, site_id, employer_id, fmt):
         def build(session, viewer):
-            made = roster.build(session, viewer, site_id, employer_id, tokyo_today())
-            for worker_id in made.worker_pks:  # the trail: these workers' items left in a file
-                audit.touched(worker_id, f"安全書類 {roster.TITLE}", f"{site_id}-{employer_id}", action=audit.EXPORT)
-            return made
+            return _exported(roster.build(session, viewer, site_id, employer_id, tokyo_today()), roster.TITLE,
+                             site_id, employer_id)
 
         return self._produce(roster_files.WRITERS, fmt, build,
                              lambda m: f"作業員名簿_{m.site_code}_{m.company_code}_{m.day:%Y%m%d}")
@@ -93,14 +110,124 @@ class SafetyFormsView(BaseView):
             session, viewer, site_id, employer_id, tokyo_today(), _date(request.args.get("changed_on"))),
             lambda m: f"再下請負通知書_{m.site_code}_{m.day:%Y%m%d}")
 
+    @expose("/ledger/<int:site_id>.<fmt>")
+    @has_access
+    def ledger(self, site_id, fmt):
+        """AZ1 施工体制台帳 (第3号)."""
+        return self._produce(notice_files.WRITERS, fmt,
+                             lambda session, viewer: ledger.build(session, viewer, site_id, tokyo_today()),
+                             lambda m: f"施工体制台帳_{m.site_code}_{m.day:%Y%m%d}")
 
-def _date(value):
+    @expose("/engineers/<int:site_id>.<fmt>")
+    @has_access
+    def engineers(self, site_id, fmt):
+        """AZ3 施工体制台帳（工事担当技術者）."""
+        return self._produce(sheet.WRITERS, fmt,
+                             lambda session, viewer: ledger.engineers(session, viewer, site_id, tokyo_today()),
+                             lambda m: m.file_name)
+
+    @expose("/lineup/<int:site_id>/<int:employer_id>.<fmt>")
+    @has_access
+    def lineup(self, site_id, employer_id, fmt):
+        """AZ4 下請負業者編成表 (第1号-乙) of a first-tier company."""
+        return self._produce(tree_files.WRITERS, fmt, lambda session, viewer: tree.build(
+            session, viewer, site_id, tokyo_today(), root_id=employer_id),
+            lambda m: f"下請負業者編成表_{m.site_code}_{m.boxes[0].code}_{m.day:%Y%m%d}")
+
+    @expose("/insurance/<int:site_id>/<int:employer_id>.<fmt>")
+    @has_access
+    def insurance(self, site_id, employer_id, fmt):
+        """AZ7 社会保険加入状況."""
+        return self._produce(sheet.WRITERS, fmt, lambda session, viewer: _exported(
+            insurance.build(session, viewer, site_id, employer_id, tokyo_today()), insurance.TITLE, site_id,
+            employer_id), lambda m: m.file_name)
+
+    @expose("/induction/<int:site_id>/<int:employer_id>.<fmt>")
+    @has_access
+    def induction(self, site_id, employer_id, fmt):
+        """第7号 新規入場時等教育実施報告書; ``?held_on=YYYY-MM-DD`` (default today) is the day of the 教育."""
+        return self._produce(sheet.WRITERS, fmt, lambda session, viewer: _exported(induction.build(
+            session, viewer, site_id, employer_id, _date(request.args.get("held_on"), "実施日") or tokyo_today(),
+            tokyo_today()), induction.TITLE, site_id, employer_id), lambda m: m.file_name)
+
+    @expose("/jobs/<form_id>", methods=["POST"])
+    @has_access
+    def job(self, form_id):
+        """A form made in the background (a 名簿 of a thousand workers): the job is checked and stored here, then
+        followed, downloaded and retried on the 帳票's job pages (ReportsView.job)."""
+        session = db.session
+        raw = {k: request.form.get(k) for k in ("site", "employer", "on")}
+        try:
+            job = forms.request_job(session, g.user, form_id, request.form.get("format", ""), raw, current_app.config,
+                                    request.remote_addr)
+        except DomainError as e:
+            session.rollback()
+            return self._refused(e)
+        jobs.dispatch(current_app._get_current_object(), job.id)
+        return redirect(url_for("ReportsView.job", job_id=job.id), 303)
+
+    @expose("/submissions/<int:site_id>/<int:employer_id>/<form>/submit", methods=["POST"])
+    @has_access
+    def submit(self, site_id, employer_id, form):
+        """提出 (or the prime's 代行) of a company's 通知書 / 名簿 to its upper company."""
+        return self._step(lambda session, viewer: submission.submit(session, viewer, site_id, employer_id, form),
+                          "提出しました。")
+
+    @expose("/submissions/<int:submission_id>/decide", methods=["POST"])
+    @has_access
+    def decide(self, submission_id):
+        """承認, or 差戻し with a reason (``decision=approve`` / ``return``, ``reason``, ``note``)."""
+        decision = request.form.get("decision")
+        if decision not in ("approve", "return"):
+            return self._refused(DomainError("invalid_decision", "承認か差戻しを選んでください。", 400))
+        return self._step(lambda session, viewer: submission.decide(
+            session, viewer, submission_id, decision == "approve", request.form.get("reason"), request.form.get("note")),
+            "承認しました。" if decision == "approve" else "差し戻しました。")
+
+    def _step(self, act, done: str):
+        session = db.session
+        try:
+            act(session, _viewer())
+        except DomainError as e:
+            session.rollback()
+            return self._refused(e)
+        flash(done, "success")
+        return redirect(url_for("SafetyFormsView.menu"), 303)
+
+
+def _submissions(session, viewer, site, companies) -> dict:
+    """Per company on the menu: for each submittable form its row, what the viewer may do with it, and a pending
+    変更届 (an approved form whose data changed since)."""
+    scope = viewer.scope
+    rows = submission.rows_of(session, scope, site.id)
+    prime = scope.kind == "employer" and site.id in scope.prime_site_ids
+    found = {}
+    for company in companies:
+        for form in submission.FORMS:
+            row = rows.get((company.id, form))
+            may_submit = company.id != site.prime_employer_id and (prime or company.id == scope.employer_id) and (
+                row is None or row.status != SUBMITTED)
+            may_decide = row is not None and row.status == SUBMITTED and company.id != scope.employer_id and (
+                prime or row.upper_employer_id == scope.employer_id)
+            pending = submission.pending_change(session, row) if row is not None and row.status == APPROVED else []
+            found[(company.id, form)] = {"row": row, "submit": may_submit, "decide": may_decide, "pending": pending}
+    return found
+
+
+def _exported(made, title: str, site_id: int, employer_id: int):
+    """The trail: these workers' items left in a file."""
+    for worker_id in made.worker_pks:
+        audit.touched(worker_id, f"安全書類 {title}", f"{site_id}-{employer_id}", action=audit.EXPORT)
+    return made
+
+
+def _date(value, label: str = "変更年月日"):
     if not value:
         return None
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise DomainError("invalid_date", f"変更年月日はYYYY-MM-DDの形式で指定してください（入力値: {value}）。", 400) from None
+        raise DomainError("invalid_date", f"{label}はYYYY-MM-DDの形式で指定してください（入力値: {value}）。", 400) from None
 
 
 def _send(made, writer, fmt: str, name: str):
@@ -118,7 +245,7 @@ def _send(made, writer, fmt: str, name: str):
     return send_file(path, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=name)
 
 
-PERMISSIONS = "can_menu|can_roster|can_tree|can_notice"
+PERMISSIONS = "can_menu|can_roster|can_tree|can_notice|can_ledger|can_engineers|can_lineup|can_insurance|can_induction|can_job|can_submit|can_decide"
 
 
 def register(appbuilder) -> None:

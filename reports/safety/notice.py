@@ -41,13 +41,20 @@ class Notice:
     own: list  # (label, value) of 《自社に関する事項》
     sheets: list  # per subcontractor: (its name, [(label, value)]); empty: no 再下請負
     revision: str = REVISION
+    # the same two-halves sheet serves the 施工体制台帳 (reports.safety.ledger): its own headings
+    title: str = TITLE
+    form: str = FORM
+    left: str = "《自社に関する事項》"
+    right: str = "《再下請負人に関する事項》"
+    none_below: str = NONE_BELOW
+    head: list | None = None  # the header lines, when not the 通知書's (header())
 
     @property
     def kind(self) -> str:
         return f"変更届（変更年月日 {self.changed_on:%Y/%m/%d}）" if self.changed_on else "新規"
 
 
-def _company(session, site_id: int, employer_id: int) -> list:
+def _company(session, site_id: int, employer_id: int, roles: tuple = ROLES) -> list:
     e = session.get(Employer, employer_id)
     detail = session.execute(select(EmployerDetail).where(EmployerDetail.employer_id == employer_id)).scalar_one_or_none()
     contract = session.execute(select(SiteContract).where(SiteContract.site_id == site_id,
@@ -77,7 +84,7 @@ def _company(session, site_id: int, employer_id: int) -> list:
         lines.append(("建設業の許可", f"{lic.trade}工事業　{lic.authority}　{lic.kind}　第{lic.number}号　{dated(lic.granted_on)}"))
     if not licences:
         lines.append(("建設業の許可", ""))
-    for role in ROLES:
+    for role in roles:
         for person in [p for p in staff if p.role == role] or [None]:
             value = "" if person is None else " ".join(filter(None, [
                 person.person_name, "（専任）" if person.full_time else ("（非専任）" if role == "主任技術者" else ""),
@@ -115,6 +122,8 @@ def build(session, viewer: Viewer, site_id: int, employer_id: int, day: datetime
 
 
 def header(n: Notice) -> list:
+    if n.head is not None:
+        return n.head
     return [("提出日", f"{n.day:%Y/%m/%d}"), ("区分", n.kind), ("直近上位の注文者名", n.orderer),
             ("元請名称・事業者ID", n.prime), ("現場名・現場ID", f"{n.site_name}（{n.site_code}）"),
             ("元請の現場代理人", f"{n.site_agent} 殿")]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 from xml.sax.saxutils import escape
 
-from reports.safety.notice import FORM, NONE_BELOW, TITLE, Notice, header
+from reports.safety.notice import Notice, header
 from reports.writers import FONT_FAMILY
 
 def _pages(n: Notice) -> list:
@@ -24,11 +24,11 @@ def write_xlsx(path: Path, notice: Notice, done: Callable[[int], None] | None = 
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         for col, width in zip("ABCDE", (26, 52, 3, 26, 52)):
             ws.column_dimensions[col].width = width
-        ws.append([TITLE, f"{FORM}　{notice.revision}"])
+        ws.append([notice.title, f"{notice.form}　{notice.revision}"])
         for label, value in header(notice):
             ws.append([label, value])
         ws.append([None])
-        ws.append(["《自社に関する事項》", None, None, "《再下請負人に関する事項》", None if name else NONE_BELOW])
+        ws.append([notice.left, None, None, notice.right, None if name else notice.none_below])
         right = lines if name else []
         for i in range(max(len(notice.own), len(right))):
             left_pair = notice.own[i] if i < len(notice.own) else (None, None)
@@ -48,11 +48,11 @@ def render_html(notice: Notice) -> str:
     head = "".join(f"<tr><th>{escape(l)}</th><td>{escape(v)}</td></tr>" for l, v in header(notice))
     pages = []
     for name, lines in _pages(notice):
-        right = table(lines) if name else f"<p class='none'>{NONE_BELOW}</p>"
-        pages.append(f"<section><h1>{TITLE}</h1><p class='form'>{FORM}　{escape(notice.revision)}</p>"
-                     f"<table class='head'>{head}</table><div class='halves'><div><h2>《自社に関する事項》</h2>"
-                     f"{table(notice.own)}</div><div><h2>《再下請負人に関する事項》</h2>{right}</div></div></section>")
-    return (f"<!doctype html><html lang='ja'><head><meta charset='utf-8'><title>{TITLE}</title><style>"
+        right = table(lines) if name else f"<p class='none'>{escape(notice.none_below)}</p>"
+        pages.append(f"<section><h1>{escape(notice.title)}</h1><p class='form'>{escape(notice.form)}　{escape(notice.revision)}</p>"
+                     f"<table class='head'>{head}</table><div class='halves'><div><h2>{escape(notice.left)}</h2>"
+                     f"{table(notice.own)}</div><div><h2>{escape(notice.right)}</h2>{right}</div></div></section>")
+    return (f"<!doctype html><html lang='ja'><head><meta charset='utf-8'><title>{escape(notice.title)}</title><style>"
             f"@page {{ size: A3 landscape; margin: 10mm; }} html {{ font-family: {FONT_FAMILY}; font-size: 8.5pt; }}"
             f"h1 {{ font-size: 15pt; margin: 0; }} h2 {{ font-size: 10pt; margin: 2mm 0 1mm; }} p.form {{ font-size: 8pt; }}"
             f"section {{ page-break-after: always; }} section:last-child {{ page-break-after: auto; }}"

@@ -76,6 +76,7 @@ class Roster:
     workers: list  # one dict per worker: key of CELLS → printed value (str, int, date or None)
     worker_pks: set
     revision: str = REVISION
+    order: list = dataclasses.field(default_factory=list)  # the worker pk of each row of ``workers``
 
     @property
     def pages(self) -> int:
@@ -122,11 +123,12 @@ def _first_tier(reader, site_id: int, employer_id: int, prime_id: int) -> tuple[
     return len(chain), reader.get(Employer, chain[-1])
 
 
-def build(session, viewer: Viewer, site_id: int, employer_id: int, day: datetime.date) -> Roster:
-    """The 名簿 of ``employer_id`` on ``site_id`` as of ``day``, for ``viewer`` (the session is under its scope)."""
+def build(session, viewer: Viewer, site_id: int, employer_id: int, day: datetime.date, title: str = TITLE) -> Roster:
+    """The 名簿 of ``employer_id`` on ``site_id`` as of ``day``, for ``viewer`` (the session is under its scope).
+    ``title``: the form a refusal names (AZ7 and 第7号 are built from the 名簿's rows)."""
     from portal.db import ScopedSession
 
-    check_company(viewer.scope, site_id, employer_id, TITLE)
+    check_company(viewer.scope, site_id, employer_id, title)
     with using_scope(session, viewer.scope):
         site = session.get(Site, site_id)
         regs = session.execute(select(SiteWorkerRegistration).where(
@@ -159,7 +161,8 @@ def build(session, viewer: Viewer, site_id: int, employer_id: int, day: datetime
     return Roster(site_name=site.name, site_code=site.site_id, site_agent=agent, company=company.name,
                   company_code=company.employer_id, tier=tier,
                   first_tier=f"{first.name}（{first.employer_id}）" if first is not None else "",
-                  day=day, workers=rows, worker_pks={r.worker_id for r in regs})
+                  day=day, workers=rows, worker_pks={r.worker_id for r in regs},
+                  order=[r.worker_id for r in regs])
 
 
 def _worker_cells(items: Items, n, reg, w, p, ins, rec, foreign, main_trade, day) -> dict:

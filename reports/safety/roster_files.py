@@ -4,7 +4,6 @@ table per printed page), both A3 landscape, 10 workers a page in 6-row blocks (r
 from __future__ import annotations
 
 import datetime
-from copy import copy
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +20,7 @@ from reports.safety.roster import (
     header_lines,
     text,
 )
+from reports.safety.sheet import cell_maker
 from reports.writers import FONT_FAMILY
 
 HEAD_ROWS = 8  # title, 5 header lines, the consent sentence, the column labels
@@ -45,7 +45,6 @@ def _grid(worker: dict | None) -> list[list]:
 
 def write_xlsx(path: Path, roster: Roster, done: Callable[[int], None] | None = None) -> int:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.pagebreak import Break
@@ -64,24 +63,14 @@ def write_xlsx(path: Path, roster: Roster, done: Callable[[int], None] | None = 
 
     thin = Side(style="thin", color="000000")
     hair = Side(style="hair", color="888888")
-    styles: dict = {}
-
-    def cell(value, key: str, **style):
-        c = WriteOnlyCell(ws, value=value)
-        if key in styles:
-            c._style = copy(styles[key])
-        else:
-            for k, v in style.items():
-                setattr(c, k, v)
-            styles[key] = copy(c._style)
-        return c
+    cell = cell_maker(ws)
 
     def body(value, top: bool, bottom: bool):
         key = f"body{int(top)}{int(bottom)}{'d' if isinstance(value, datetime.date) else ''}"
-        return cell(value, key, border=Border(left=thin, right=thin, top=thin if top else hair,
-                                              bottom=thin if bottom else hair),
-                    alignment=Alignment(vertical="center", shrink_to_fit=True),
-                    **({"number_format": "yyyy/mm/dd"} if isinstance(value, datetime.date) else {}))
+        return cell(value, key, lambda: {
+            "border": Border(left=thin, right=thin, top=thin if top else hair, bottom=thin if bottom else hair),
+            "alignment": Alignment(vertical="center", shrink_to_fit=True),
+            **({"number_format": "yyyy/mm/dd"} if isinstance(value, datetime.date) else {})})
 
     row = 0
     pages = roster.pages

@@ -51,6 +51,8 @@ class Tree:
     boxes: list  # in depth-first order
     rows: int  # leaf rows
     revision: str = REVISION
+    title: str = TITLE  # the same drawing serves the 下請負業者編成表 (build's ``root_id``)
+    form: str = FORM
 
     @property
     def tiers(self) -> int:
@@ -83,13 +85,28 @@ def layout(boxes: dict, root: int) -> list:
     return order
 
 
-def build(session, viewer: Viewer, site_id: int, day: datetime.date) -> Tree:
+LINEUP_TITLE = "下請負業者編成表"
+LINEUP_FORM = "全建統一様式第1号-乙"
+
+
+def build(session, viewer: Viewer, site_id: int, day: datetime.date, root_id: int | None = None) -> Tree:
+    """The tree of the viewer's branch; with ``root_id``, AZ4 下請負業者編成表: the branch of that first-tier
+    company (the prime may ask for any, a first-tier company for itself)."""
     scope = viewer.scope
     with using_scope(session, scope):
         site = session.get(Site, site_id)
         if site is None or (not scope.is_all and not branch_of(scope, site_id)):
             raise DomainError("form_not_allowed", f"「{TITLE}」を出力する権限がありません（出力できる者: 元請、各社は自社の系列）。", 403)
         root = site.prime_employer_id if scope.is_all or site_id in scope.prime_site_ids else scope.employer_id
+        if root_id is not None:
+            first = session.execute(select(StructureLink.id).where(
+                StructureLink.site_id == site_id, StructureLink.status == "承認済", StructureLink.ended_on.is_(None),
+                StructureLink.upper_employer_id == site.prime_employer_id,
+                StructureLink.lower_employer_id == root_id)).first()
+            if first is None or not (scope.is_all or root_id in branch_of(scope, site_id)):
+                raise DomainError("form_not_allowed", f"「{LINEUP_TITLE}」を出力する権限がありません（出力できる者: 元請、"
+                                                      f"当該一次下請負業者）。", 403)
+            root = root_id
         links = session.execute(select(StructureLink).where(
             StructureLink.site_id == site_id, StructureLink.status == "承認済")).scalars().all()
         links = [l for l in links if l.ended_on is None or l.ended_on >= day]
@@ -120,6 +137,8 @@ def build(session, viewer: Viewer, site_id: int, day: datetime.date) -> Tree:
         prime_contract = contracts.get(site.prime_employer_id)
     tiers = {root: 0 if root == site.prime_employer_id else _tier_of(root, parent_of, site.prime_employer_id)}
     boxes = {}
+    # the 編成表's boxes name the 登録基幹技能者 too (forms.md §1.6)
+    roles = ("現場代理人", "監理技術者", "主任技術者", "専門技術者", "安全衛生責任者") + (("登録基幹技能者",) if root_id else ())
     for employer_id in members:
         parent = parent_of.get(employer_id) if employer_id != root else None
         tier = tiers[employer_id] if parent is None else tiers[parent] + 1
@@ -129,14 +148,15 @@ def build(session, viewer: Viewer, site_id: int, day: datetime.date) -> Tree:
         if c is not None and c.work_content:
             lines.append(f"工事内容 {c.work_content}" + ("（特定専門工事）" if c.specialty_work else ""))
         for person in staff.get(employer_id, []):
-            if person.role in ("現場代理人", "監理技術者", "主任技術者", "専門技術者", "安全衛生責任者"):
+            if person.role in roles:
                 lines.append(f"{person.role} {person.person_name}" + ("（専任）" if person.full_time else ""))
         if _period(c):
             lines.append(f"工期 {_period(c)}")
         boxes[employer_id] = Box(employer_id, e.name, e.employer_id, tier, parent, lines,
                                  children=list(children.get(employer_id, [])))
     order = layout(boxes, root)
-    return Tree(site_name=site.name, site_code=site.site_id, prime=f"{prime.name}（{prime.employer_id}）",
+    titles = {} if root_id is None else {"title": LINEUP_TITLE, "form": LINEUP_FORM}
+    return Tree(**titles, site_name=site.name, site_code=site.site_id, prime=f"{prime.name}（{prime.employer_id}）",
                 client=site.client_name or "", period=_period(prime_contract), day=day, boxes=order,
                 rows=max((b.row for b in order), default=0) + 1)
 

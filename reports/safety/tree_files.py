@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 from xml.sax.saxutils import escape
 
-from reports.safety.tree import FORM, TIER_LABELS, TITLE, Tree
+from reports.safety.tree import TIER_LABELS, Tree
 from reports.writers import FONT_FAMILY
 
 # --- Excel grid ---------------------------------------------------------------------------------------------
@@ -52,7 +52,7 @@ def write_xlsx(path: Path, tree: Tree, done: Callable[[int], None] | None = None
     from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("施工体系図")
+    ws = wb.create_sheet(tree.title[:31])
     ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", Worksheet.PAPERSIZE_A3
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -80,8 +80,8 @@ def write_xlsx(path: Path, tree: Tree, done: Callable[[int], None] | None = None
             c._style = copy(styles[key])
         return c
 
-    head = [TITLE, f"事業所の名称・現場ID: {tree.site_name}（{tree.site_code}）", f"元請名・事業者ID: {tree.prime}",
-            f"発注者名: {tree.client}　工期: {tree.period}", f"{FORM}　{tree.revision}　作成日: {tree.day:%Y/%m/%d}"]
+    head = [tree.title, f"事業所の名称・現場ID: {tree.site_name}（{tree.site_code}）", f"元請名・事業者ID: {tree.prime}",
+            f"発注者名: {tree.client}　工期: {tree.period}", f"{tree.form}　{tree.revision}　作成日: {tree.day:%Y/%m/%d}"]
     for n, line in enumerate(head):
         ws.append([WriteOnlyCell(ws, value=line) if n else styled(line, (frozenset(), True))])  # from A1: the
         # sheet's used range starts there, so a reader's row and column numbers are the sheet's
@@ -152,11 +152,11 @@ def svg_pages(tree: Tree) -> list[str]:
 
 
 def render_html(tree: Tree) -> str:
-    head = (f"<h1>{escape(TITLE)}</h1><p>事業所の名称・現場ID: {escape(tree.site_name)}（{tree.site_code}）　"
+    head = (f"<h1>{escape(tree.title)}</h1><p>事業所の名称・現場ID: {escape(tree.site_name)}（{tree.site_code}）　"
             f"元請名・事業者ID: {escape(tree.prime)}　発注者名: {escape(tree.client)}　工期: {escape(tree.period)}</p>"
-            f"<p class='form'>{FORM}　{escape(tree.revision)}　作成日: {tree.day:%Y/%m/%d}</p>")
+            f"<p class='form'>{escape(tree.form)}　{escape(tree.revision)}　作成日: {tree.day:%Y/%m/%d}</p>")
     pages = "".join(f"<section>{head}<div class='tree'>{svg}</div></section>" for svg in svg_pages(tree))
-    return (f"<!doctype html><html lang='ja'><head><meta charset='utf-8'><title>{escape(TITLE)}</title><style>"
+    return (f"<!doctype html><html lang='ja'><head><meta charset='utf-8'><title>{escape(tree.title)}</title><style>"
             f"@page {{ size: A3 landscape; margin: 10mm; @bottom-center {{ content: counter(page) ' / ' counter(pages); "
             f"font-family: {FONT_FAMILY}; font-size: 8pt; }} }}"
             f"html {{ font-family: {FONT_FAMILY}; font-size: 9pt; }} h1 {{ font-size: 15pt; margin: 0; }}"
