@@ -2,13 +2,13 @@
 returned with a reason or approved with a frozen snapshot (portal.models.safety.SafetySubmission).
 
 Revision ID: s4fe7y2
-Revises: s4fety
+Revises: aff1l1x
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "s4fe7y2"
-down_revision = "s4fety"
+down_revision = "aff1l1x"
 branch_labels = None
 depends_on = None
 
