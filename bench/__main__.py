@@ -285,9 +285,9 @@ def main(argv=None) -> int:
     finally:
         server.stop()
 
-    from portal import histories
-    from portal.db import ScopedSession
-    from portal.scoping import ALL, using_scope
+    from portal.history import histories
+    from portal.app.db import ScopedSession
+    from portal.people.scoping import ALL, using_scope
 
     month_counts: dict = {}
     for e in run1 + run2:

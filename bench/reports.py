@@ -34,11 +34,11 @@ def seed_employer(url: str, workers: int, year: int, month: int) -> int:
     from sqlalchemy import create_engine, insert
 
     import portal.models  # noqa: F401
-    from portal import codes
-    from portal.db import session_factory
+    from portal.people import codes
+    from portal.app.db import session_factory
     from portal.demo import make_id
     from portal.models import Affiliation, Employer, Site, Worker, WorkerInsurance, WorkHistory
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
 
     engine = create_engine(url)
     Model.metadata.create_all(engine)
@@ -75,8 +75,8 @@ def seed_employer(url: str, workers: int, year: int, month: int) -> int:
 
 
 def _viewer(session, employer_id: int):
-    from portal.scoping import ROLE_EMPLOYER, employer_scope, using_scope
-    from portal.scoping import ALL
+    from portal.people.scoping import ROLE_EMPLOYER, employer_scope, using_scope
+    from portal.people.scoping import ALL
     from reports.base import Viewer
 
     with using_scope(session, ALL):
@@ -90,9 +90,9 @@ def _phase(kind: str, url: str, employer_id: int, ym: str, out: str, queue) -> N
     from sqlalchemy import create_engine
 
     import reports
-    from portal.clock import now
-    from portal.db import session_factory
-    from portal.scoping import using_scope
+    from portal.app.clock import now
+    from portal.app.db import session_factory
+    from portal.people.scoping import using_scope
     from reports.base import parse_params
     from reports.writers import render_html, write_pdf, write_xlsx
 
@@ -150,8 +150,8 @@ def screen_latency(requests: int, folder: Path) -> dict:
 
     import portal.models  # noqa: F401
     from portal import demo
-    from portal.db import db
-    from portal.testing import login, make_app
+    from portal.app.db import db
+    from portal.demo.testing import login, make_app
 
     url = f"sqlite:///{folder / 'demo.db'}"
     engine = create_engine(url)

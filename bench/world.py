@@ -21,8 +21,8 @@ def fresh_database(admin_url: str, name: str) -> str:
 
 
 def build(url: str, workers: int, today: datetime.date) -> dict:
-    from portal import codes
-    from portal.migrate import upgrade
+    from portal.people import codes
+    from portal.app.migrate import upgrade
     from portal.models import (Affiliation, Employer, Qualification, Site, SiteWorkerRegistration, StructureLink,
                                Trade, Worker, WorkerQualification)
 
@@ -68,10 +68,10 @@ def build(url: str, workers: int, today: datetime.date) -> dict:
 
 def register_devices(url: str, n: int) -> list[str]:
     """n devices of the core `api` type on the benchmark site; their keys."""
-    from portal.db import ScopedSession
-    from portal.device_admin import register_device
+    from portal.app.db import ScopedSession
+    from portal.devices.keys import register_device
     from portal.devices import DeviceType
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
 
     engine = create_engine(url)
     keys = []

@@ -14,11 +14,11 @@ def create_app(config: dict | None = None) -> Flask:
     from flask_appbuilder import AppBuilder
     from flask_wtf.csrf import CSRFProtect
 
-    from portal import config as portal_config
-    from portal.db import db
-    from portal.plugin_host import make_plugin_manager, register_routes
-    from portal import errors, http_headers
-    from portal.security import PortalSecurityManager, fab_roles
+    from portal.app import config as portal_config
+    from portal.app.db import db
+    from portal.devices.host import make_plugin_manager, register_routes
+    from portal.app import errors, http_headers
+    from portal.people.security import PortalSecurityManager, fab_roles
 
     app = Flask(__name__, instance_path=str(portal_config.instance_dir()))
     app.config.update(portal_config.defaults())
@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.cap_chunked_bodies(app)  # first: before CSRF or any view reads a body
 
     db.init_app(app)
-    from portal import audit
+    from portal.people import audit
 
     audit.install(app)  # the personal-data trail (after_request; model events)
     CSRFProtect(app)  # before AppBuilder: without it FAB's GET /delete/<pk> deletes without a token
@@ -48,10 +48,10 @@ def create_app(config: dict | None = None) -> Flask:
         for csrf_exempt in app.config.get("CCUS_CSRF_EXEMPT_BLUEPRINTS", []):
             app.extensions["csrf"].exempt(csrf_exempt)
         register_routes(app.extensions["ccus_plugins"], app)
-        from portal import offers
+        from portal.people import offers
 
         offers.install(appbuilder)  # the menu offers what the principal's scope can use (after plugins' views)
-        from portal import display
+        from portal.output import display
 
         display.install(app)  # |tokyo, |shown, |device_type_label for hand-written templates
         appbuilder.post_init()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 from reports.base import FORMATS, Report, Viewer, not_allowed  # noqa: F401
 
 REGISTRY: dict[str, Report] = {}

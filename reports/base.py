@@ -3,7 +3,7 @@
 A report is one module that builds a :class:`Report` and passes it to :func:`reports.register`. Its ``build``
 function runs under the viewer's own scope (``using_scope(session, viewer.scope)``): every query it makes is
 filtered like the viewer's screens, so a report cannot show a row its viewer could not open. Worker items
-(住所, 建退共 …) pass :func:`portal.disclosure.may_see` as well (through ``visible_items`` / ``worker_information``).
+(住所, 建退共 …) pass :func:`portal.people.disclosure.may_see` as well (through ``visible_items`` / ``worker_information``).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import dataclasses
 import datetime
 from typing import Callable, Iterable, Iterator
 
-from portal.errors import DomainError
-from portal.scoping import ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, Scope
+from portal.app.errors import DomainError
+from portal.people.scoping import ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, Scope
 
 ROLES = (ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER)
 FORMATS = {"csv": "CSV", "xlsx": "Excel", "pdf": "PDF"}
@@ -119,7 +119,7 @@ class Params:
 
 def parse_params(raw: dict, today: datetime.date) -> Params:
     """Month as YYYY-MM (default: this month in Tokyo), site / employer / worker as primary keys."""
-    from portal.work_calendar import month_bounds
+    from portal.output.work_calendar import month_bounds
 
     value = (raw.get("month") or "").strip()
     if value:

@@ -1,11 +1,11 @@
 """The monthly calendar's columns and lines, shared by 2-3 (one worker) and 2-4 (an employer's workers).
 
-The lines are portal.work_calendar's CalendarRow (the same figures as the calendar screens): one line per
+The lines are portal.output.work_calendar's CalendarRow (the same figures as the calendar screens): one line per
 worker, site and 計上 / 非計上, a mark per day (IC, 顔, 電話, QR, 直接 …), the counted and not-counted totals,
 職種, 立場, 作業内容, 有害物質の取扱い, and the worker's 建退共加入状況 when :func:`may_see` allows it."""
 from __future__ import annotations
 
-from portal import work_calendar
+from portal.output import work_calendar
 from reports.base import Column, Params, Viewer
 from reports.items import Items, insurance_of
 

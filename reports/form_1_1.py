@@ -1,11 +1,11 @@
 """1-1 技能者情報 (技能者、所属事業主(「過去の所属事業者」情報を除く)): the 技能者情報 screen's items as lines
-(項目, 内容, 値), built from :func:`portal.disclosure.worker_information` and nothing else, like the screen.
+(項目, 内容, 値), built from :func:`portal.people.disclosure.worker_information` and nothing else, like the screen.
 A company that is not the worker's current 所属事業主 (元請, 上位下請, others) opens the screen, not this form."""
 from __future__ import annotations
 
-from portal import disclosure
-from portal.clock import tokyo_today
-from portal.errors import DomainError
+from portal.people import disclosure
+from portal.app.clock import tokyo_today
+from portal.app.errors import DomainError
 from reports import register
 from reports.base import OWN_EMPLOYER, WORKER, Column, Output, Params, Report, Viewer
 

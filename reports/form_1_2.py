@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 from portal.models import Affiliation, Worker, WorkerQualification
 from reports import register
 from reports.base import OWN_EMPLOYER, Output, Params, Report, Viewer

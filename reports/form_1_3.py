@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 from portal.models import Affiliation, Employer, Trade, Worker, WorkerTrade
 from reports import register
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, WORKER, Column, Output, Params, Report, Viewer

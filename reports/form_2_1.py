@@ -1,11 +1,11 @@
 """2-1 就業履歴(月別計) (技能者(本人のみ)、所属事業主、元請、上位下請): one worker's monthly totals for the twelve
-months up to the chosen one, from portal.work_calendar.worker_summary (the figures of the calendar screens)."""
+months up to the chosen one, from portal.output.work_calendar.worker_summary (the figures of the calendar screens)."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal import work_calendar
-from portal.errors import DomainError
+from portal.output import work_calendar
+from portal.app.errors import DomainError
 from portal.models import Worker
 from reports import register
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, WORKER, Column, Output, Params, Report, Viewer

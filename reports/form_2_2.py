@@ -2,7 +2,7 @@
 (職種・立場・作業内容・有害物質の取扱い) and 社会保険加入状況 (through the disclosure rule)."""
 from __future__ import annotations
 
-from portal import work_calendar
+from portal.output import work_calendar
 from reports import register
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, Column, Output, Params, Report, Viewer
 from reports.form_2_4 import default_employer

@@ -1,8 +1,8 @@
 """2-3 就業履歴(月別カレンダー): one worker's month, a mark per day (技能者(本人のみ)、所属事業主、元請、上位下請)."""
 from __future__ import annotations
 
-from portal import work_calendar
-from portal.errors import DomainError
+from portal.output import work_calendar
+from portal.app.errors import DomainError
 from reports import calendar, register
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, WORKER, Output, Params, Report, Viewer
 

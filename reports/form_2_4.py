@@ -2,7 +2,7 @@
 (所属事業主、元請、上位下請). The lines are those of 2-3, one block per worker."""
 from __future__ import annotations
 
-from portal import work_calendar
+from portal.output import work_calendar
 from reports import calendar, register
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, Output, Params, Report, Viewer
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal import disclosure
-from portal.errors import DomainError
+from portal.people import disclosure
+from portal.app.errors import DomainError
 from portal.models import Employer
 from reports import register
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, WORKER, Output, Params, Report, Viewer

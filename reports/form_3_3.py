@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal import structure
+from portal.people import structure
 from portal.models import SiteWorkerRegistration
 from reports import register
 from reports.base import PRIME, UPPER, WORKER, Column, Output, Params, Report, Viewer

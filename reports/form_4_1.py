@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 from portal.models import Site
 from reports import register
 from reports.base import PRIME, UPPER, WORKER, Output, Params, Report, Viewer

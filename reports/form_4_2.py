@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal import structure
+from portal.people import structure
 from portal.models import Site
 from reports import register
 from reports.base import PRIME, UPPER, Column, Output, Params, Report, Viewer

@@ -1,9 +1,9 @@
-"""Worker items in report cells, each shown only when :func:`portal.disclosure.may_see` allows it for the
+"""Worker items in report cells, each shown only when :func:`portal.people.disclosure.may_see` allows it for the
 viewer (the facts are gathered once per worker: ``visible_items``); otherwise the cell reads 非開示."""
 from __future__ import annotations
 
-from portal import disclosure
-from portal.clock import tokyo_today
+from portal.people import disclosure
+from portal.app.clock import tokyo_today
 from portal.models.disclosure import ITEMS
 from reports.base import Column, Viewer
 
@@ -20,7 +20,7 @@ def members(session, ids, values) -> set:
         return values & ids
     from sqlalchemy import select
 
-    from portal.scoping import INTERNAL
+    from portal.people.scoping import INTERNAL
 
     sub, ordered, found = ids.stmt.subquery(), sorted(values), set()
     for i in range(0, len(ordered), CHUNK):

@@ -40,7 +40,7 @@ def text_of(value) -> str:
     if isinstance(value, bool):
         return "有" if value else "無"
     if isinstance(value, datetime.datetime):
-        from portal.clock import TOKYO
+        from portal.app.clock import TOKYO
 
         return value.astimezone(TOKYO).strftime("%Y/%m/%d %H:%M") if value.tzinfo else value.strftime("%Y/%m/%d %H:%M")
     if isinstance(value, datetime.date):
@@ -65,7 +65,7 @@ def write_csv_rows(out, header: list[str], rows: Iterable[list]) -> int:
 
 
 def produced_line(viewer: Viewer, at: datetime.datetime) -> str:
-    from portal.clock import TOKYO
+    from portal.app.clock import TOKYO
 
     return f"出力者: {viewer.display_name}　出力日時: {at.astimezone(TOKYO):%Y/%m/%d %H:%M}（日本時間）"
 
@@ -134,7 +134,7 @@ def write_xlsx(path: Path, report: Report, output: Output, viewer: Viewer, at: d
             # plain cells where the value is enough (the grid is printed: print_options.gridLines), styled ones
             # only for dates and calendar marks, their style array shared
             if isinstance(value, datetime.datetime):
-                from portal.clock import TOKYO
+                from portal.app.clock import TOKYO
 
                 local = value.astimezone(TOKYO).replace(tzinfo=None) if value.tzinfo else value
                 values.append(cell(local, "datetime", number_format="yyyy/mm/dd hh:mm"))
@@ -173,7 +173,7 @@ def _environment():
 
 def render_html(report: Report, output: Output, viewer: Viewer, at: datetime.datetime,
                 done: Callable[[int], None] | None = None) -> str:
-    from portal.clock import TOKYO
+    from portal.app.clock import TOKYO
 
     rows = [[text_of(v) for v in row] for row in counted(output.rows, done)]
     return _environment().get_template("report.html").render(

@@ -13,10 +13,10 @@ import datetime
 import pytest
 from sqlalchemy import select
 
-from portal import codes
+from portal.people import codes
 from portal.demo import DEMO_PASSWORD, add_login, add_worker, link, new_employer, register_on_site
 from portal.models import PortalUser, Site, SiteManagerAssignment, Trade
-from portal.scoping import ALL, ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, scope_for_user, using_scope
+from portal.people.scoping import ALL, ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, scope_for_user, using_scope
 
 START = datetime.date(2026, 1, 1)
 IDS = {"P": "41522937006822", "S1": "66679345433022", "S2": "12345678901222", "O": "23456789012322",
@@ -30,7 +30,7 @@ def trade(session, major, minor) -> Trade:
 
 def build(app) -> dict:
     """Seed the world into the app's empty schema; returns primary keys by name."""
-    from portal.db import db
+    from portal.app.db import db
 
     s, sm = db.session, app.appbuilder.sm
     app.config["FAB_PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"  # test logins: a cheap hash keeps tests fast
@@ -86,7 +86,7 @@ class As:
     """``with As(session, "p") as actor:`` runs the block under that login's scope, with its Actor."""
 
     def __init__(self, session, username: str):
-        from portal.corrections import actor_of
+        from portal.history.corrections import actor_of
 
         self.session = session
         u = user(session, username)
@@ -106,7 +106,7 @@ class As:
 
 def add_history(session, ids, worker, day, *, site="X", employer="S1", trade="rebar", position="職長",
                 methods="IC", counted=True, reason=None, valid=True, **kw):
-    """A work history row written directly (the derivation itself is portal.histories' and tested there)."""
+    """A work history row written directly (the derivation itself is portal.history.histories' and tested there)."""
     from portal.models import WorkHistory
 
     with using_scope(session, ALL):
@@ -156,7 +156,7 @@ def world_app(tmp_path_factory):
     from sqlalchemy import create_engine
 
     import portal.models  # noqa: F401
-    from portal.testing import Database, _dispose, make_app
+    from portal.demo.testing import Database, _dispose, make_app
 
     base = tmp_path_factory.mktemp("world")
     database = Database(base)
@@ -182,7 +182,7 @@ def empty(session) -> None:
 @pytest.fixture
 def world(world_app):
     """(ids, session) over a freshly built world, inside an app context."""
-    from portal.db import db
+    from portal.app.db import db
 
     with world_app.app_context():
         empty(db.session)
@@ -195,7 +195,7 @@ def world(world_app):
 def built(world_app):
     """The world's ids, built in an app context that is closed again: for screen tests, whose requests must each
     get their own app context (and ``g``), as in production. Use ``with world_app.app_context():`` to look."""
-    from portal.db import db
+    from portal.app.db import db
 
     with world_app.app_context():
         empty(db.session)

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from portal.credentials import keys_from_config
-from portal.db import db
-from portal.device_admin import register_device
+from portal.devices.credentials import keys_from_config
+from portal.app.db import db
+from portal.devices.keys import register_device
 from portal.devices import device_types
 from portal.ingest import Limits, ingest
 from portal.models import Device, EntryExitEvent, Site, Worker, WorkHistory
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SITE_A = "36265810102371"

@@ -7,10 +7,10 @@ import datetime
 
 from sqlalchemy import select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import Employer, Site, StructureLink, Worker, WorkerInsurance
 from portal.models.safety import ConstructionLicense, SiteContract, SiteStaff, WorkerForeignStatus, WorkerSafetyRecord
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 SITE_A = "36265810102371"
 PRIME_A, KIKIN1 = "41522937006822", "66679345433022"

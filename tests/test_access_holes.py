@@ -1,5 +1,5 @@
 """The access holes of issue 9 ("Access that is open today"), each closed and proved through the screens and
-the REST API, per role: the row scope shows no more than portal.disclosure allows, 退会 ends every company's
+the REST API, per role: the row scope shows no more than portal.people.disclosure allows, 退会 ends every company's
 view at once, a cancelled affiliation stays cancelled, registration facts are not the employer's to set, the
 employer directory is name, ID and address, a lower company cannot rewrite its link's terms, the worker's
 閲覧記録 names companies in Tokyo time, and every "today" is Tokyo's."""
@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from ingest_world import MEGURO, SITE_A, event, new_device, recent_day
-from portal import clock, disclosure, worker_requests
-from portal.db import db
+from portal.app import clock
+from portal.people import disclosure, worker_requests
+from portal.app.db import db
 from portal.models import (
     Affiliation,
     Employer,
@@ -31,8 +32,8 @@ from portal.models import (
     WorkHistory,
 )
 from portal.models.disclosure import MODEL_ITEMS
-from portal.scoping import ALL, scope_for_user, using_scope
-from portal.testing import api_token, login, login_of
+from portal.people.scoping import ALL, scope_for_user, using_scope
+from portal.demo.testing import api_token, login, login_of
 
 PRIME_A = "41522937006822"  # (株)元請A, prime of A現場工事
 KIKIN1 = "66679345433022"  # (株)基金一次建設, 1次 on A現場工事
@@ -201,7 +202,7 @@ def test_the_prime_reads_only_the_roster_items_of_its_roster(demo_app):
 @pytest.mark.parametrize("login_name", [PRIME_A, KIKIN1, "genba-a", MEGURO])
 def test_every_item_row_the_scope_shows_is_one_may_see_allows(demo_app, login_name):
     """One rule: each row of an item-bearing model that the row scope lets a principal read is one whose every
-    item portal.disclosure.may_see allows that principal (for the prime, the 1次, the 現場管理者, a worker)."""
+    item portal.people.disclosure.may_see allows that principal (for the prime, the 1次, the 現場管理者, a worker)."""
     scope = scope_of(demo_app, login_name)
     checked = 0
     with demo_app.app_context(), using_scope(db.session, scope):
@@ -298,7 +299,7 @@ def test_a_new_link_to_a_former_employer_needs_the_workers_request(demo_app):
     code = fact(demo_app, select(Worker.worker_id).where(Worker.id == worker))[0][0]
     with demo_app.app_context():
         me = scope_of(demo_app, code) if any(e["login"] == code for e in demo_app.logins) else None
-        from portal.scoping import worker_scope
+        from portal.people.scoping import worker_scope
 
         with using_scope(db.session, ALL):
             me = me or worker_scope(db.session, worker)
@@ -474,7 +475,7 @@ def test_the_workers_viewing_record_names_companies_and_tokyo_times_not_logins_o
 @pytest.fixture
 def utc_server(monkeypatch):
     """The process runs in UTC, at 20:00 UTC: the system's date is still D while Tokyo is already at D+1 05:00.
-    portal.clock.now is the one place the portal reads the clock; it is moved there."""
+    portal.app.clock.now is the one place the portal reads the clock; it is moved there."""
     import os
     import time
 
@@ -518,7 +519,7 @@ def test_the_migration_moves_every_employer_value_to_its_detail_row(database):
     """acc3ss: the non-public columns move to employer_details without losing a value (SQLite and PostgreSQL)."""
     from sqlalchemy import create_engine, inspect, text
 
-    from portal.migrate import upgrade
+    from portal.app.migrate import upgrade
 
     upgrade(database.url, "h0tpath")
     engine = create_engine(database.url)

@@ -9,10 +9,10 @@ import pytest
 from flask_appbuilder import ModelRestApi, ModelView
 from sqlalchemy import func, select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import PortalUser
-from portal.scoping import ALL, scope_for_user, scoped_models, using_scope
-from portal.testing import api_token, login, login_of
+from portal.people.scoping import ALL, scope_for_user, scoped_models, using_scope
+from portal.demo.testing import api_token, login, login_of
 
 ROLES = ["admin", "prime", "employer", "site_manager", "worker"]
 

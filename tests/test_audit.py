@@ -8,12 +8,12 @@ from flask import Response, g
 from flask_appbuilder import ModelRestApi, ModelView
 from sqlalchemy import func, select
 
-from portal import audit
-from portal.db import db
-from portal.errors import ScopeError
+from portal.people import audit
+from portal.app.db import db
+from portal.app.errors import ScopeError
 from portal.models import AuditLog, PortalUser, Worker, WorkerPersonal
-from portal.scoping import ALL, using_scope
-from portal.testing import api_token, login_of
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import api_token, login_of
 
 
 def logs(app, **where):
@@ -103,7 +103,7 @@ def test_export_marks_and_failure_withholds(demo_app, monkeypatch):
     assert "作業員名簿 CSV" in rows[0].detail
 
     client = demo_app.test_client()
-    from portal.testing import login
+    from portal.demo.testing import login
 
     login(client, entry["login"], entry["password"])
 

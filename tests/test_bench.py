@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.testing import PG_URL, free_port
+from portal.demo.testing import PG_URL, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

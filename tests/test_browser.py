@@ -86,7 +86,7 @@ def test_worker_sees_only_itself(browser, live_server, demo_app):
     entry = next(e for e in demo_app.logins if e["role"] == "worker")
     page = log_in(browser, live_server, entry)
     nav = menu_text(page)
-    # the menu holds what a worker uses (portal.offers); 事業者 and 作業員名簿 stay readable, from its portal
+    # the menu holds what a worker uses (portal.people.offers); 事業者 and 作業員名簿 stay readable, from its portal
     assert "マスタ" not in nav and "作業員名簿" not in nav and "就業履歴カレンダー" in nav
     assert "/structurelinkview/list/" not in page.content()  # no structure screens
     rows = list_rows(page, f"{live_server}/workerview/list/")

@@ -1,7 +1,7 @@
 """Each role's portal as its users live in it, in a real browser (Debian's chromium through Playwright), at
 desktop size and on a 390×844 phone: every screen a role walks is Japanese (no English leftovers), shows no raw
 value (``object at 0x``, True, False, None, codes such as cardreader or entry), never answers 500, and on the
-phone never scrolls sideways. Screenshots of each landing page go to the test artifacts (portal.testing.artifacts:
+phone never scrolls sideways. Screenshots of each landing page go to the test artifacts (portal.demo.testing.artifacts:
 test-artifacts/screens, not committed)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from portal.testing import artifacts
+from portal.demo.testing import artifacts
 from tests.test_browser import browser, live_server, log_in  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser

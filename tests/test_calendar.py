@@ -6,8 +6,8 @@ import datetime
 import pytest
 
 from corrections_world import As, add_history, world, world_app  # noqa: F401  (fixtures)
-from portal import work_calendar as K
-from portal.errors import DomainError
+from portal.output import work_calendar as K
+from portal.app.errors import DomainError
 
 
 def d(day, month=10):
@@ -145,7 +145,7 @@ def test_grouped_lines_equal_the_plain_computation(world):
     from sqlalchemy import select
 
     from portal.models import Trade, WorkHistory
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
 
     ids, s = world
     rng = random.Random(2026)
@@ -183,7 +183,7 @@ def test_employer_month_reads_in_a_fixed_number_of_statements(october):
     database, their workers in the same query, no load per history or per worker."""
     from sqlalchemy import event
 
-    from portal.db import db
+    from portal.app.db import db
 
     ids, s = october
     statements = []
@@ -207,7 +207,7 @@ def test_employer_month_reads_in_a_fixed_number_of_statements(october):
 
     from portal.demo import add_worker, make_id
     from portal.models import Employer
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
 
     rng, taken = random.Random(7), set()
     with using_scope(s, ALL):

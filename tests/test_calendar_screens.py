@@ -6,9 +6,9 @@ import re
 from zoneinfo import ZoneInfo
 
 from corrections_world import add_device, add_event, add_history, built, world_app  # noqa: F401  (fixtures)
-from portal.db import db
+from portal.app.db import db
 from portal.demo import DEMO_PASSWORD
-from portal.testing import login
+from portal.demo.testing import login
 
 JST = ZoneInfo("Asia/Tokyo")
 

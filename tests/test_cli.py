@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.testing import free_port
+from portal.demo.testing import free_port
 
 CCUS = str(Path(sys.executable).with_name("ccus"))
 
@@ -115,13 +115,13 @@ def test_run_seeds_a_demo_on_first_start(tmp_path):
 
 
 def test_the_production_server_starts_with_gunicorn(tmp_path, database):
-    """README's production command: gunicorn --preload 'portal.wsgi:serve()' over a migrated database."""
+    """README's production command: gunicorn --preload 'portal.app.wsgi:serve()' over a migrated database."""
     instance = tmp_path / "instance"
     run(["migrate"], instance, db_env(database))
     port = free_port()
     env = {**os.environ, "CCUS_INSTANCE": str(instance), **db_env(database)}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "-w", "2", "-b", f"127.0.0.1:{port}",
-                             "portal.wsgi:serve()"], env=env, cwd=Path(__file__).resolve().parent.parent,
+                             "portal.app.wsgi:serve()"], env=env, cwd=Path(__file__).resolve().parent.parent,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert_login_page(proc, port, seconds=120)

@@ -8,11 +8,11 @@ import datetime
 from sqlalchemy import func, select
 
 from ingest_world import MEGURO, SITE_A, event, new_device, send, site_pk, worker_pk
-from portal import corrections, histories
-from portal.db import db
+from portal.history import corrections, histories
+from portal.app.db import db
 from portal.models import EntryExitEvent, SiteWorkerRegistration, WorkHistory, WorkHistoryChange
 from portal.models.histories import NOT_COUNTED_REASONS
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 
 def test_one_correction_deadline_for_every_module():

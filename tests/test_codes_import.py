@@ -5,9 +5,9 @@ import io
 
 from sqlalchemy import func, select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import Qualification, Trade
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 
 def counts(app):

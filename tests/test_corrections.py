@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from corrections_world import IDS, As, add_device, add_event, world, world_app  # noqa: F401  (fixtures)
-from portal import corrections as C
-from portal import histories
-from portal.errors import DomainError
+from portal.history import corrections as C
+from portal.history import histories
+from portal.app.errors import DomainError
 from portal.models import WorkCorrection, WorkHistory
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 JST = ZoneInfo("Asia/Tokyo")
 DAY = datetime.date(2026, 10, 10)

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from corrections_world import IDS, As, built, world_app  # noqa: F401  (fixtures)
-from portal import corrections as C
-from portal.db import db
+from portal.history import corrections as C
+from portal.app.db import db
 from portal.demo import DEMO_PASSWORD
 from portal.models import WorkCorrection
-from portal.scoping import ALL, using_scope
-from portal.testing import login
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import login
 
 
 def client(app, username):

@@ -1,16 +1,16 @@
 """The worker's calendar tells, day by day, why a day does not count (or not toward the level) and who can fix
-it; the level progress says what is missing (portal.day_notes)."""
+it; the level progress says what is missing (portal.output.day_notes)."""
 from __future__ import annotations
 
 import datetime
 
 from sqlalchemy import func, select
 
-from portal import day_notes
-from portal.db import db
+from portal.output import day_notes
+from portal.app.db import db
 from portal.models import WorkHistory
-from portal.scoping import ALL, using_scope
-from portal.testing import login, login_of
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import login, login_of
 
 
 def test_each_day_says_why_and_who_fixes_it(demo_app):
@@ -77,7 +77,7 @@ def test_the_correction_form_offers_the_workers_sites_and_warns(client_for):
 
 
 def test_on_the_first_of_a_month_the_calendar_opens_on_last_month(demo_app, monkeypatch):
-    from portal import clock
+    from portal.app import clock
 
     entry = login_of(demo_app, "worker")
     with demo_app.app_context(), using_scope(db.session, ALL):

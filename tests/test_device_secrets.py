@@ -10,11 +10,11 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from ingest_world import SITE_A, new_device
-from portal import credentials, device_settings
-from portal.db import db
+from portal.devices import credentials, settings as device_settings
+from portal.app.db import db
 from portal.models import Device
-from portal.scoping import ALL, using_scope
-from portal.testing import api_token
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import api_token
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 OTHER = "fedcba9876543210fedcba9876543210"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from ingest_world import SITE_A, new_device
-from portal import device_settings
-from portal.db import db
-from portal.errors import DomainError
+from portal.devices import settings as device_settings
+from portal.app.db import db
+from portal.app.errors import DomainError
 from portal.models import Device
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 SCHEMA = {"type": "object", "properties": {
     "period": {"type": "integer", "minimum": 10, "maximum": 600, "default": 30, "title": "切替間隔（秒）"},

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from ingest_world import MEGURO, SITE_A, event, new_device, recent_day
-from portal.db import db
-from portal.device_admin import authenticate_device, register_device, revoke_device
+from portal.app.db import db
+from portal.devices.keys import authenticate_device, register_device, revoke_device
 from portal.devices import device_types
-from portal.errors import DomainError, ScopeError
+from portal.app.errors import DomainError, ScopeError
 from portal.models import Device, Site
-from portal.scoping import ALL, employer_scope, using_scope
+from portal.people.scoping import ALL, employer_scope, using_scope
 
 
 def test_a_key_is_stored_only_as_its_hash_and_authenticates_until_revoked(demo_app):
@@ -101,7 +101,7 @@ def test_others_cannot_register_or_revoke(client_for, demo_app):
 
 
 def test_the_command_line(demo_app, tmp_path):
-    from portal.cli import main
+    from portal.app.cli import main
 
     env = {"CCUS_DATABASE_URL": demo_app.config["SQLALCHEMY_DATABASE_URI"], "CCUS_INSTANCE": str(tmp_path),
            "CCUS_SECRET_KEY": demo_app.config["SECRET_KEY"]}

@@ -1,4 +1,4 @@
-"""開示設定: the rule (portal.disclosure.decide / may_see) over random consents and viewers, on the demo's
+"""開示設定: the rule (portal.people.disclosure.decide / may_see) over random consents and viewers, on the demo's
 A現場工事 (元請A → 基金一次建設 → 基金建設; 元請A → a sibling branch), with the seed's 目黒 一郎 (基金建設) as
 the worker. The expected answers come from the seed's prose, written here independently of the code."""
 from __future__ import annotations
@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
-from portal import disclosure
-from portal.db import db
-from portal.errors import DomainError, ScopeError
+from portal.people import disclosure
+from portal.app.db import db
+from portal.app.errors import DomainError, ScopeError
 from portal.models import Affiliation, Employer, Site, SiteWorkerRegistration, StructureLink, Worker
 from portal.models.disclosure import CONSENTABLE, ITEMS, NEVER_ITEMS, ROSTER_ITEMS, DisclosureSetting
-from portal.scoping import ALL, NONE, employer_scope, using_scope, worker_scope
+from portal.people.scoping import ALL, NONE, employer_scope, using_scope, worker_scope
 
 ITEM_CODES = [i.code for i in ITEMS]
 CONSENT_CODES = [i.code for i in CONSENTABLE]

@@ -1,12 +1,12 @@
 """The 技能者情報 screen and CSV per role, and the 380 / 830 開示設定 screens: what the page shows is what
-portal.disclosure allows, and consents given on the screens open items to other companies only when both agree."""
+portal.people.disclosure allows, and consents given on the screens open items to other companies only when both agree."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import AuditLog, Worker
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 MEGURO = "30154216388821"  # 目黒 一郎: (株)基金建設's worker, on A現場工事 (元請A → 基金一次建設 → 基金建設)
 BIRTH = "1980/05/10"

@@ -6,9 +6,9 @@ import datetime
 from sqlalchemy import update
 
 from corrections_world import As, add_history, world, world_app  # noqa: F401  (fixtures)
-from portal import evaluation as E
+from portal.output import evaluation as E
 from portal.models import Worker, WorkHistory
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 D0 = datetime.date(2020, 1, 1)
 

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import String, select
 
 import reports
-from portal.db import db
-from portal.errors import DomainError
+from portal.app.db import db
+from portal.app.errors import DomainError
 from portal.models import Affiliation, Employer, Site, Worker, WorkerPersonal
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 from reports.writers import FORMULA_LEADS
 from ingest_world import SITE_A, site_pk
-from portal.testing import login_of
+from portal.demo.testing import login_of
 from test_reports import last_month, produced, read_csv, worker_pk
 
 FORMULA = '=HYPERLINK("http://evil.example","x")'

@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from ingest_world import (
     HIROO, MEGURO, MIRAI, SITE_A, event, history, new_device, quiet_worker, recent_day, send, site_pk, worker_pk,
 )
-from portal import histories
-from portal.db import db
+from portal.history import histories
+from portal.app.db import db
 from portal.models import Employer, Site, SiteWorkerRegistration, StructureLink, Worker, WorkHistory
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 
 def test_a_day_takes_its_details_from_the_roster_never_from_the_device(demo_app):
@@ -119,7 +119,7 @@ def test_recompute_follows_a_roster_change(demo_app):
     send(demo_app, device, [event(MEGURO, day, 8), event(MEGURO, today, 0, mm=1)])
     w, s = worker_pk(demo_app, MEGURO), site_pk(demo_app, SITE_A)
     assert history(demo_app, MEGURO, SITE_A, day)["position"] == "職長"
-    with demo_app.app_context(), using_scope(db.session, ALL):  # through the ORM: portal.roster_changes follows it
+    with demo_app.app_context(), using_scope(db.session, ALL):  # through the ORM: portal.history.roster_changes follows it
         reg = db.session.execute(select(SiteWorkerRegistration).where(
             SiteWorkerRegistration.worker_id == w, SiteWorkerRegistration.site_id == s)).scalar_one()
         reg.position, reg.work_content = "班長", "配筋"

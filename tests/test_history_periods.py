@@ -10,14 +10,15 @@ from sqlalchemy import select
 
 from corrections_world import IDS, As, built, world, world_app  # noqa: F401  (fixtures)
 from ingest_world import MEGURO, MIRAI, SITE_A, event, history, new_device, recent_day, send, site_pk, worker_pk
-from portal import corrections as C
-from portal import histories, worker_requests
-from portal.db import db
-from portal.errors import DomainError
+from portal.history import corrections as C
+from portal.history import histories
+from portal.people import worker_requests
+from portal.app.db import db
+from portal.app.errors import DomainError
 from portal.models import (
     Affiliation, Employer, Qualification, SiteWorkerRegistration, WorkerQualification, WorkHistory,
 )
-from portal.scoping import ALL, employer_scope, using_scope, worker_scope
+from portal.people.scoping import ALL, employer_scope, using_scope, worker_scope
 
 TODAY = datetime.date(2026, 11, 5)  # the fixed-date world's today
 
@@ -132,7 +133,7 @@ def test_a_roster_edit_effective_before_today_is_refused(demo_app):
 
 
 def test_a_roster_edit_through_the_api_is_a_new_fact_from_today(demo_app):
-    from portal.testing import api_token, login_of
+    from portal.demo.testing import api_token, login_of
 
     entry = login_of(demo_app, "employer")
     client = demo_app.test_client()
@@ -256,7 +257,7 @@ def test_the_old_employer_files_for_its_own_past_day_and_the_new_one_cannot(worl
 def test_the_old_employer_files_on_screen_for_a_worker_who_left(world_app, built):
     """s1 (the old employer) sees its former worker in the request form and files for a day it employed him."""
     from portal.demo import DEMO_PASSWORD
-    from portal.testing import login
+    from portal.demo.testing import login
 
     ids = built
     today = C.today_in_tokyo()

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from ingest_world import MEGURO, SITE_A, TOKYO, event, history, new_device, recent_day, send, site_pk, worker_pk
-from portal import histories
-from portal.db import db
+from portal.history import histories
+from portal.app.db import db
 from portal.devices import hookimpl
 from portal.models import SiteWorkerRegistration, WorkHistoryChange
-from portal.scoping import ALL, employer_scope, using_scope, worker_scope
+from portal.people.scoping import ALL, employer_scope, using_scope, worker_scope
 
 
 def trail(app, worker: str, day: datetime.date) -> list:

@@ -1,5 +1,5 @@
 """Each role lands on its own first screen after login: the worker at its portal, a 現場管理者 at its site board,
-employers and the administrator at their to-do list (portal.dashboards), every line linking where it is fixed."""
+employers and the administrator at their to-do list (portal.output.dashboards), every line linking where it is fixed."""
 import re
 
 import pytest
@@ -42,11 +42,11 @@ def test_the_employers_to_do_names_the_change_requests_waiting_for_it(demo_app, 
     """A worker's change request waits for its employer: the dashboard names it and links to where it is decided."""
     from sqlalchemy import select
 
-    from portal import worker_requests
-    from portal.db import db
+    from portal.people import worker_requests
+    from portal.app.db import db
     from portal.models import PortalUser
-    from portal.scoping import ALL, scope_for_user, using_scope
-    from portal.testing import login
+    from portal.people.scoping import ALL, scope_for_user, using_scope
+    from portal.demo.testing import login
 
     _worker_client, worker = client_for("worker", 0)
     with demo_app.app_context():

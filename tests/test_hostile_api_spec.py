@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from portal.testing import api_token, login_of
+from portal.demo.testing import api_token, login_of
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from ingest_world import HIROO, MEGURO, MIRAI, event, new_device, recent_day, snapshot
-from portal.db import db
+from portal.app.db import db
 from portal.models import EntryExitEvent
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 
 def post_raw(client, key: str, body: bytes):
@@ -191,8 +191,8 @@ def test_every_route_caps_a_chunked_body(demo_app, served):
 @pytest.mark.parametrize("value", ["٩٣٨٤٥٧٥١١٦٦٩٢١", "۹۳۸۴۵۷۵۱۱۶۶۹۲۱", "९३८४५७५११६६९२१", "𝟗𝟑𝟖𝟒𝟓𝟕𝟓𝟏𝟏𝟔𝟔𝟗𝟐𝟏",
                                    "9384575116692１x", "93845751166921\x00"])
 def test_ids_of_other_scripts_digits_are_refused(value):
-    from portal.errors import DomainError
-    from portal.ids import validate_ccus_id
+    from portal.app.errors import DomainError
+    from portal.app.ids import validate_ccus_id
 
     with pytest.raises(DomainError) as refused:
         validate_ccus_id(value, "worker")
@@ -200,7 +200,7 @@ def test_ids_of_other_scripts_digits_are_refused(value):
 
 
 def test_ids_in_ascii_or_full_width_digits_are_the_same_id():
-    from portal.ids import validate_ccus_id
+    from portal.app.ids import validate_ccus_id
 
     assert validate_ccus_id("９３８４５７５１１６６９２１", "worker") == validate_ccus_id(" 93845751166921 ", "worker") \
         == "93845751166921"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 
-from portal.testing import api_token, login, login_of
+from portal.demo.testing import api_token, login, login_of
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 BIG = 2 ** 31

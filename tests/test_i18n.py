@@ -9,9 +9,9 @@ import re
 from babel.messages.mofile import read_mo
 from flask_babel import get_babel
 
-from portal import i18n
-from portal.glossary import LABELS
-from portal.testing import api_token
+from portal.app import i18n
+from portal.people.glossary import LABELS
+from portal.demo.testing import api_token
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -34,7 +34,7 @@ def test_committed_mo_is_compiled_from_the_po():
             committed = _translations(read_mo(f))
         expected = _translations(i18n.read_catalogue(lang))
         assert expected, f"{lang}: the .po has no translations"
-        assert committed == expected, f"{lang}: run python -m portal.i18n"
+        assert committed == expected, f"{lang}: run python -m portal.app.i18n"
 
 
 def test_catalogue_comparison_sees_a_changed_translation(tmp_path):
@@ -57,7 +57,7 @@ def test_every_label_title_and_menu_has_an_english_translation(app):
     assert set(v for v in LABELS.values() if not v.isascii()) <= msgids
     assert {"技能者情報", "マスタ", "作業員名簿", "%(title)s一覧", "%(title)sの編集"} <= msgids
     catalog = i18n.read_catalogue("en")
-    assert i18n.untranslated(catalog, msgids) == [], "add English to portal/translations/en (python -m portal.i18n)"
+    assert i18n.untranslated(catalog, msgids) == [], "add English to portal/translations/en (python -m portal.app.i18n)"
     assert [m.id for m in catalog if m.id and JAPANESE.search(m.string)] == []
     assert [(m.id, errors) for m, errors in catalog.check()] == []  # e.g. %(title)s kept in the English
 
@@ -109,7 +109,7 @@ def test_japanese_by_default_english_through_lang_route_and_back(client_for):
 
 
 def test_api_labels_follow_the_requested_language(demo_app):
-    from portal.testing import login_of
+    from portal.demo.testing import login_of
 
     entry = login_of(demo_app, "employer")
     client = demo_app.test_client()

@@ -9,7 +9,7 @@ from flask_appbuilder import Model
 from sqlalchemy import String
 
 import portal.models  # noqa: F401  (registers every model)
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 
 pytestmark = pytest.mark.once  # no database: the PostgreSQL pass of ./dev.sh test leaves it out
 

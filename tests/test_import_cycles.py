@@ -36,26 +36,26 @@ def import_graph() -> dict[str, set[str]]:
 
 def test_no_two_modules_import_each_other():
     graph = import_graph()
-    assert {"portal.histories", "portal.ingest_pg", "portal.devices", "ccus_qr.kiosk"} <= set(graph)
+    assert {"portal.history.histories", "portal.ingest.pg", "portal.devices", "ccus_qr.kiosk"} <= set(graph)
     pairs = sorted({tuple(sorted((a, b))) for a in graph for b in graph[a] if a in graph[b]})
     assert pairs == [], pairs
 
 
 def test_the_named_circles_are_gone():
     graph = import_graph()
-    for a, b in [("portal.histories", "portal.ingest_pg"), ("portal.ingest", "portal.ingest_pg"),
-                 ("portal.devices.contract", "portal.core_devices"), ("ccus_qr.kiosk", "ccus_qr.plugin")]:
+    for a, b in [("portal.history.histories", "portal.ingest.pg"), ("portal.ingest", "portal.ingest.pg"),
+                 ("portal.devices.contract", "portal.devices.core"), ("ccus_qr.kiosk", "ccus_qr.plugin")]:
         assert not (b in graph[a] and a in graph[b]), (a, b)
-    assert "portal.plugin_host" not in graph["portal.devices"] | graph["portal.devices.contract"]
+    assert "portal.devices.host" not in graph["portal.devices"] | graph["portal.devices.contract"]
 
 
 # The stages of the data path by their modules (tools/relayout.py puts each stage in a package of its own: a
 # name here covers the modules under it). Events flow device → ingest → history → output; ingest calls history
 # to derive the rows and output reads them, never the other way round.
-INGEST = ("portal.ingest", "portal.ingest_pg", "portal.batch_json")
-HISTORY = ("portal.histories", "portal.shifts", "portal.roster_changes", "portal.corrections", "portal.day_locks")
-OUTPUT = ("portal.site_board", "portal.work_calendar", "portal.evaluation", "portal.jobs", "portal.dashboards",
-          "portal.display", "portal.day_notes")
+INGEST = ("portal.ingest", "portal.ingest.pg", "portal.ingest.batch_json")
+HISTORY = ("portal.history.histories", "portal.history.shifts", "portal.history.roster_changes", "portal.history.corrections", "portal.history.day_locks")
+OUTPUT = ("portal.output.site_board", "portal.output.work_calendar", "portal.output.evaluation", "portal.output.jobs", "portal.output.dashboards",
+          "portal.output.display", "portal.output.day_notes")
 
 
 def in_stage(module: str, stage: tuple[str, ...]) -> bool:

@@ -10,13 +10,13 @@ import pytest
 from ingest_world import (
     HIROO, MEGURO, SITE_A, count, event, history, new_device, recent_day, snapshot, tokyo,
 )
-from portal.db import db
+from portal.app.db import db
 from portal.demo import ADMIN_LOGIN, DEMO_PASSWORD
-from portal.device_admin import revoke_device
+from portal.devices.keys import revoke_device
 from portal.devices import hookimpl
 from portal.models import Device, EntryExitEvent, Site
-from portal.scoping import ALL, using_scope
-from portal.testing import api_token
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import api_token
 
 
 def post(client, key, body, raw: bool = False):
@@ -79,7 +79,7 @@ def test_a_browser_session_is_not_a_device(client_for):
 
 
 def test_the_endpoint_needs_no_csrf_token(demo_app, tmp_path):
-    from portal.testing import _dispose, make_app
+    from portal.demo.testing import _dispose, make_app
 
     _device, key = new_device(demo_app)
     strict = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "strict", WTF_CSRF_ENABLED=True)
@@ -246,11 +246,11 @@ def test_time_helper_has_an_offset():
 
 
 class RefusingPlugin:
-    """A plugin of the refusal contract (portal.refusals): returns a refusal, raises one, or names a worker."""
+    """A plugin of the refusal contract (portal.devices.refusals): returns a refusal, raises one, or names a worker."""
 
     @hookimpl
     def ccus_resolve_worker(self, credential):
-        from portal.refusals import CredentialRefused, Refused
+        from portal.devices.refusals import CredentialRefused, Refused
 
         if credential == "FORGED":
             return Refused("forged")
@@ -262,8 +262,8 @@ class RefusingPlugin:
 
 
 def test_a_refused_credential_is_answered_rejected_kept_for_the_audit_and_never_counted(demo_app):
-    from portal.refusals import REFUSALS
-    from portal.site_board import on_site_now
+    from portal.devices.refusals import REFUSALS
+    from portal.output.site_board import on_site_now
 
     demo_app.extensions["ccus_plugins"].register(RefusingPlugin())
     _device, key = new_device(demo_app)

@@ -17,11 +17,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from ingest_world import HIROO, MEGURO, MIRAI, event, new_device, recent_day
-from portal import histories
-from portal.db import db
+from portal.history import histories
+from portal.app.db import db
 from portal.models import EntryExitEvent
-from portal.scoping import ALL, using_scope
-from portal.testing import free_port as _free_port
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,12 +59,12 @@ def _stream(n_batches: int, size: int, prefix: str) -> list[list[dict]]:
 
 INGEST_ONCE = textwrap.dedent("""
     import json, os, sys
-    from portal.testing import make_app
-    from portal.db import db
-    from portal.credentials import keys_from_config
+    from portal.demo.testing import make_app
+    from portal.app.db import db
+    from portal.devices.credentials import keys_from_config
     from portal.ingest import ingest
     from portal.models import Device
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
     from pathlib import Path
     app = make_app(os.environ["CCUS_TEST_URL"], Path(os.environ["CCUS_TEST_INSTANCE"]))
     device_id, path = int(sys.argv[1]), sys.argv[2]
@@ -110,7 +110,7 @@ def test_two_processes_sending_the_same_batches_at_once_store_each_event_once(de
 SERVER = textwrap.dedent("""
     import os, sys
     from pathlib import Path
-    from portal.testing import make_app
+    from portal.demo.testing import make_app
     app = make_app(os.environ["CCUS_TEST_URL"], Path(os.environ["CCUS_TEST_INSTANCE"]))
     app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True, use_reloader=False)
 """)

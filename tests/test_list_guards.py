@@ -1,4 +1,4 @@
-"""The list guards (portal.list_guards) on the portal's views and FAB's security screens: every list that offers
+"""The list guards (portal.app.list_guards) on the portal's views and FAB's security screens: every list that offers
 actions still answers its action_post (an override without FAB's route once took the bulk approvals away), an
 unknown action is a 400 page and a sort by an unknown column falls back to the default order."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Login limits: per client address (flask-limiter) and per account (portal.login_limits, a growing delay),
+"""Login limits: per client address (flask-limiter) and per account (portal.people.login_limits, a growing delay),
 counted in one store shared by every process (Redis: two gunicorn workers see the same counts), the address
 taken from the configured number of trusted proxies, a Japanese 429 with Retry-After, an unlock path (a password
 reset) and nothing revealed about which IDs exist."""
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from portal import login_limits
-from portal.testing import REQUIRE_ALL, _dispose, login_of, make_app
+from portal.people import login_limits
+from portal.demo.testing import REQUIRE_ALL, _dispose, login_of, make_app
 
 from test_ingest_faults import _free_port
 
@@ -99,7 +99,7 @@ def test_two_gunicorn_workers_share_the_counts_in_redis(demo_app, tmp_path):
            "CCUS_CREDENTIAL_KEY": "test-credential-key", "CCUS_RATELIMIT_STORAGE": REDIS,
            "CCUS_RATELIMIT_PREFIX": prefix, "CCUS_LOGIN_RATE_LIMIT": "6 per 1 minute", "CCUS_TRUSTED_PROXIES": "1"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "-w", "2", "-b", f"127.0.0.1:{port}",
-                               "portal.wsgi:serve()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               "portal.app.wsgi:serve()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120

@@ -8,7 +8,7 @@ from flask_appbuilder import Model
 from sqlalchemy import create_engine, inspect
 
 import portal.models  # noqa: F401
-from portal.migrate import upgrade
+from portal.app.migrate import upgrade
 
 
 def test_upgrade_matches_models(database):

@@ -1,6 +1,6 @@
 """Nothing is offered that the principal cannot do: every link of a role's menu and landing page answers 2xx,
-the menu holds only what the scope can use (portal.offers), and a list's edit and delete buttons appear only on
-the rows the write rule (portal.scoping.may_write) lets the principal change."""
+the menu holds only what the scope can use (portal.people.offers), and a list's edit and delete buttons appear only on
+the rows the write rule (portal.people.scoping.may_write) lets the principal change."""
 from __future__ import annotations
 
 import re
@@ -8,10 +8,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import Employer, PortalUser
-from portal.scoping import ALL, leads_a_site, scope_for_user, using_scope
-from portal.testing import login, login_of
+from portal.people.scoping import ALL, leads_a_site, scope_for_user, using_scope
+from portal.demo.testing import login, login_of
 
 ROLES = ["admin", "prime", "employer", "site_manager", "worker"]
 NOT_PAGES = ("/logout", "/lang/", "/static/", "javascript:")
@@ -97,8 +97,8 @@ def _edit_views(app):
 @pytest.mark.parametrize("role", ["prime", "employer", "site_manager"])
 def test_an_edit_url_of_a_row_the_role_may_only_read_answers_403_without_a_form(demo_app, client_for, role):
     """Per screen with an edit form: one row the role may change opens the form, one it may only read answers the
-    Japanese 403 page (no form, nothing to submit), by the rule of the list's buttons (portal.offers)."""
-    from portal.scoping import may_write
+    Japanese 403 page (no form, nothing to submit), by the rule of the list's buttons (portal.people.offers)."""
+    from portal.people.scoping import may_write
 
     client, entry = client_for(role)
     scope = scope_of(demo_app, entry["login"])
@@ -129,7 +129,7 @@ def test_an_edit_url_of_a_row_the_role_may_only_read_answers_403_without_a_form(
 
 
 def test_a_delete_of_a_row_the_role_may_not_delete_is_403_and_keeps_it(demo_app, client_for):
-    from portal.scoping import may_write
+    from portal.people.scoping import may_write
 
     client, entry = client_for("prime")
     scope = scope_of(demo_app, entry["login"])

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from portal.testing import missing
+from portal.demo.testing import missing
 
 from test_ingest_faults import _free_port, _stream
 
@@ -77,8 +77,8 @@ def _seed(url: str, instance: Path) -> str:
     import portal.models  # noqa: F401
     from ingest_world import new_device
     from portal import demo
-    from portal.db import db
-    from portal.testing import _dispose, make_app
+    from portal.app.db import db
+    from portal.demo.testing import _dispose, make_app
 
     engine = create_engine(url)
     Model.metadata.create_all(engine)
@@ -109,7 +109,7 @@ def test_a_database_restart_mid_stream_answers_503_loses_and_doubles_nothing(pri
     env = {**os.environ, "CCUS_DATABASE_URL": private_pg.url, "CCUS_INSTANCE": str(tmp_path / "server"),
            "CCUS_SECRET_KEY": SECRET, "CCUS_CREDENTIAL_KEY": CREDENTIAL_KEY, "CCUS_RETRY_AFTER_SECONDS": "2"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "-w", "2", "-b", f"127.0.0.1:{port}",
-                               "portal.wsgi:serve()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               "portal.app.wsgi:serve()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=(tmp_path / "gunicorn.log").open("w"))
     batches = _stream(16, 50, "outage")
     outage: dict = {}

@@ -6,14 +6,14 @@ import pytest
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from sqlalchemy import select
 
-from portal import passwords, password_policy
-from portal.credentials import keys_from_config
-from portal.db import db
+from portal.people import passwords, password_policy
+from portal.devices.credentials import keys_from_config
+from portal.app.db import db
 from portal.demo import DEMO_PASSWORD, add_login
 from portal.models import PortalUser, Worker
 from portal.models.accounts import WorkerAccount
-from portal.scoping import ALL, ROLE_WORKER, using_scope
-from portal.testing import login, make_app
+from portal.people.scoping import ALL, ROLE_WORKER, using_scope
+from portal.demo.testing import login, make_app
 
 NEW = "Shin-pass-2027"
 
@@ -139,7 +139,7 @@ def test_login_is_rate_limited(demo_app, tmp_path):
         codes = [client.post("/login/", data={"username": "admin", "password": "wrong-password-1"}).status_code
                  for _ in range(6)]
         assert 429 not in codes[:5] and codes[5] == 429
-        # another name: "admin" itself is locked now after five failures (portal.login_limits, per account)
+        # another name: "admin" itself is locked now after five failures (portal.people.login_limits, per account)
         api = [client.post("/api/v1/security/login", json={"username": "someone-else", "password": "wrong-1",
                                                            "provider": "db"}).status_code for _ in range(6)]
         assert api[-1] == 429 and 401 in api

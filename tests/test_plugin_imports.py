@@ -73,9 +73,9 @@ def test_the_check_catches_an_internal_import(tmp_path):
                    "from portal.devices import hookimpl, testing\n"
                    "from portal.devices import credentials\n"
                    "import portal.devices.testing\n"
-                   'SCRIPT = """\n    import sys\n    from portal.db import db\n"""\n')
+                   'SCRIPT = """\n    import sys\n    from portal.app.db import db\n"""\n')
     assert sorted(m for _l, m in portal_imports(bad) if m not in PUBLIC) == [
-        "portal.db", "portal.devices.credentials", "portal.ingest", "portal.models"]
+        "portal.app.db", "portal.devices.credentials", "portal.ingest", "portal.models"]
 
 
 def test_every_public_name_is_there():
@@ -84,7 +84,7 @@ def test_every_public_name_is_there():
 
 
 def test_role_names_are_the_cores():
-    from portal import scoping
+    from portal.people import scoping
 
     for name in ("ROLE_ADMIN", "ROLE_EMPLOYER", "ROLE_SITE_MANAGER", "ROLE_WORKER"):
         assert getattr(portal.devices, name) == getattr(scoping, name)

@@ -48,7 +48,7 @@ def badge_plugin(tmp_path):
 
 def test_the_documented_example_installs_loads_and_records(badge_plugin, demo_app, tmp_path):
     from portal.devices.testing import enrol, events_of, register_device, rostered_worker
-    from portal.testing import make_app
+    from portal.demo.testing import make_app
 
     app = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "instance-badge")  # loads entry points
     app.logins = demo_app.logins

@@ -11,7 +11,8 @@ from pathlib import Path
 import pluggy
 import pytest
 
-from portal import devices, plugin_host
+from portal import devices
+from portal.devices import host as plugin_host
 
 ROOT = Path(__file__).resolve().parent.parent
 

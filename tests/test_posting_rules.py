@@ -3,7 +3,7 @@ device's key (on a tablet anyone at the gate can reach) never names workers by æ
 from __future__ import annotations
 
 from ingest_world import MEGURO, event, new_device, recent_day
-from portal import posting_rules
+from portal.devices import posting as posting_rules
 from portal.devices import DeviceType
 
 

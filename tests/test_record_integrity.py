@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from ingest_world import MEGURO, MIRAI, SITE_A, event, new_device, quiet_worker, recent_day, send, site_pk, worker_pk
-from portal import histories
-from portal.db import db
+from portal.history import histories
+from portal.app.db import db
 from portal.models import Device, EntryExitEvent, Site, SiteWorkerRegistration, Worker, WorkHistory
-from portal.scoping import ALL, using_scope
-from portal.testing import api_token, login_of
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import api_token, login_of
 
 
 def _count(app, model, **where):

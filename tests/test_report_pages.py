@@ -7,7 +7,7 @@ import struct
 import subprocess
 from pathlib import Path
 
-from portal.testing import artifacts
+from portal.demo.testing import artifacts
 from tests.test_reports import last_month, produced
 
 

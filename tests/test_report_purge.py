@@ -1,5 +1,5 @@
 """Expired report files are deleted on a schedule, not only by ``ccus reports purge``: a thread of the web
-process without Celery, the beat schedule of a real ``ccus worker`` with Celery (portal.jobs)."""
+process without Celery, the beat schedule of a real ``ccus worker`` with Celery (portal.output.jobs)."""
 from __future__ import annotations
 
 import datetime
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.testing import missing
+from portal.demo.testing import missing
 from tests.test_reports_celery import REDIS, redis_answers, stop
 
 
@@ -20,10 +20,10 @@ def add_job(app, files: Path, owner: str, *, expired: bool, name: str) -> tuple[
     """A finished job whose file exists, expired or not."""
     from sqlalchemy import select
 
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import PortalUser, ReportJob
     from portal.models.jobs import DONE
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
 
     files.mkdir(parents=True, exist_ok=True)
     path = files / name
@@ -41,9 +41,9 @@ def add_job(app, files: Path, owner: str, *, expired: bool, name: str) -> tuple[
 
 
 def status_of(app, job_id: int) -> tuple[str, str | None]:
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import ReportJob
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
 
     with app.app_context(), using_scope(db.session, ALL):
         job = db.session.get(ReportJob, job_id)
@@ -63,7 +63,7 @@ def wait_until(condition, timeout: float) -> bool:
 
 
 def test_the_web_process_purges_expired_files_by_itself(demo_app, client_for, tmp_path):
-    from portal import jobs
+    from portal.output import jobs
 
     files = tmp_path / "files"
     demo_app.config.update(CCUS_REPORTS_DIR=str(files), CCUS_REPORT_PURGE_SECONDS=0.5)
@@ -96,7 +96,7 @@ def test_the_web_process_purges_expired_files_by_itself(demo_app, client_for, tm
 
 
 def test_no_purge_thread_when_celery_purges_or_the_schedule_is_off(demo_app):
-    from portal import jobs
+    from portal.output import jobs
 
     demo_app.config.update(CCUS_CELERY_BROKER="redis://127.0.0.1:6379/0", CCUS_REPORT_PURGE_SECONDS=1)
     assert jobs.ensure_purger(demo_app) is None
@@ -107,7 +107,7 @@ def test_no_purge_thread_when_celery_purges_or_the_schedule_is_off(demo_app):
 
 @pytest.mark.skipif(missing(not redis_answers()), reason="no Redis on 127.0.0.1:6379")
 def test_a_celery_worker_purges_expired_files_on_its_beat_schedule(demo_app, tmp_path):
-    from portal.testing import login_of
+    from portal.demo.testing import login_of
 
     files, queue = tmp_path / "files", f"ccus-test-{uuid.uuid4().hex[:8]}"
     owner = login_of(demo_app, "employer", 1)["login"]

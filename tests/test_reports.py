@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 import reports
-from portal import work_calendar
-from portal.clock import tokyo_today
+from portal.output import work_calendar
+from portal.app.clock import tokyo_today
 from portal.models import AuditLog, ReportJob, Worker, WorkHistory
-from portal.scoping import ALL, ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, using_scope
-from portal.testing import login_of
+from portal.people.scoping import ALL, ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER, using_scope
+from portal.demo.testing import login_of
 from reports.writers import write_csv_rows
 
 GUIDE = {  # the guide's table (帳票NO, name, who may see or print it)
@@ -123,7 +123,7 @@ def missing_glyphs(path: Path, text: str) -> set:
 
 
 def worker_pk(app, code: str) -> int:
-    from portal.db import db
+    from portal.app.db import db
 
     with app.app_context(), using_scope(db.session, ALL):
         return db.session.execute(select(Worker.id).where(Worker.worker_id == code)).scalar_one()
@@ -131,7 +131,7 @@ def worker_pk(app, code: str) -> int:
 
 def expected_calendar(app, worker_id: int, ym: str) -> dict:
     """From the database, not from the report code: day → marks, and the counted / not-counted totals."""
-    from portal.db import db
+    from portal.app.db import db
 
     year, month = (int(p) for p in ym.split("-"))
     first, last = work_calendar.month_bounds(year, month)
@@ -162,7 +162,7 @@ def test_csv_cells_that_start_a_formula_are_escaped():
 
 def test_worker_information_csv_escapes_an_address_formula(demo_app, client_for):
     """issue 15: an address set to =HYPERLINK(…) reaches the CSV as text, on the shared CSV writer."""
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import WorkerPersonal
 
     client, entry = client_for("worker", 1)
@@ -219,7 +219,7 @@ def test_calendar_2_3_in_every_format_matches_the_database(demo_app, client_for,
 
 
 def test_calendar_2_4_lists_the_employers_workers_in_the_database(demo_app, client_for, tmp_path):
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import Employer
 
     client, entry = client_for("employer", 1)  # (株)基金建設
@@ -302,7 +302,7 @@ def test_reports_show_only_disclosed_items_to_a_prime(demo_app, client_for, tmp_
     header = rows[0]
     assert rows[1:] and all(r[header.index("健康保険")] in ("加入", "未加入", "適用除外", "") for r in rows[1:])
     # 1-2 (所属事業主) for the same login: its own workers only, never those of its subcontractors
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import Affiliation, Employer
 
     with demo_app.app_context(), using_scope(db.session, ALL):
@@ -331,7 +331,7 @@ def test_menu_lists_exactly_the_roles_reports_and_the_rest_is_403(demo_app, clie
             r = client.post(f"/reports/{report_id}/export", data={"format": fmt, "month": last_month()})
             assert r.status_code == 403, (report_id, fmt)
             assert "出力する権限がありません" in r.get_data(as_text=True)
-    from portal.db import db
+    from portal.app.db import db
 
     with demo_app.app_context(), using_scope(db.session, ALL):
         assert db.session.execute(select(ReportJob)).first() is None  # nothing was queued
@@ -353,7 +353,7 @@ def test_every_report_a_menu_lists_opens_on_its_prefilled_choices(demo_app, clie
 
 
 def test_another_users_job_and_a_crafted_job_are_403(demo_app, client_for, tmp_path):
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import PortalUser
 
     employer, _e = client_for("employer", 1)
@@ -380,7 +380,7 @@ def test_another_users_job_and_a_crafted_job_are_403(demo_app, client_for, tmp_p
     r = worker.get(f"/reports/jobs/{crafted_id}/download")
     assert r.status_code == 403 and "出力する権限がありません" in r.get_data(as_text=True)
     # and a job run for a role that lost the right fails in Japanese rather than writing the file
-    from portal import jobs
+    from portal.output import jobs
 
     with demo_app.app_context(), using_scope(db.session, ALL):
         db.session.execute(ReportJob.__table__.update().where(ReportJob.__table__.c.id == crafted_id).values(
@@ -395,7 +395,7 @@ def test_another_users_job_and_a_crafted_job_are_403(demo_app, client_for, tmp_p
 # --- audit, expiry, failure and retry --------------------------------------------------------------------------
 
 def test_every_export_is_in_the_workers_viewing_record(demo_app, client_for, tmp_path):
-    from portal.db import db
+    from portal.app.db import db
 
     client, entry = client_for("prime", 0)
     meguro = login_of(demo_app, "worker", 1)
@@ -411,8 +411,8 @@ def test_every_export_is_in_the_workers_viewing_record(demo_app, client_for, tmp
 
 
 def test_files_expire_and_are_deleted(demo_app, client_for):
-    from portal import jobs
-    from portal.db import db
+    from portal.output import jobs
+    from portal.app.db import db
 
     client, _e = client_for("employer", 1)
     job_id, status = export(client, "1-2", "csv")
@@ -471,7 +471,7 @@ def test_screen_shows_the_rows_with_filters_prefilled(demo_app, client_for):
 # --- PDF: fonts embedded, no tofu, a page to look at ------------------------------------------------------------
 
 def _pdf_of(tmp_path: Path, text: str) -> Path:
-    from portal.scoping import ALL as all_scope
+    from portal.people.scoping import ALL as all_scope
     from reports.base import Column, Output, Report, Viewer
     from reports.writers import write_pdf
 
@@ -508,7 +508,7 @@ def test_a_calendar_page_renders_to_png(demo_app, client_for, tmp_path):
 
 
 def test_a_site_manager_gets_its_sites_histories_only(demo_app, client_for, tmp_path):
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import Site
 
     client, entry = client_for("site_manager", 0)  # assigned to A現場工事 only
@@ -527,7 +527,7 @@ def test_a_site_manager_gets_its_sites_histories_only(demo_app, client_for, tmp_
 
 
 def test_the_screen_is_audited_as_a_view(demo_app, client_for):
-    from portal.db import db
+    from portal.app.db import db
 
     client, entry = client_for("prime", 0)
     pk = worker_pk(demo_app, login_of(demo_app, "worker", 1)["worker_id"])
@@ -540,7 +540,7 @@ def test_the_screen_is_audited_as_a_view(demo_app, client_for):
 
 
 def test_an_in_process_job_of_a_dead_process_is_marked_failed(demo_app, client_for):
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import PortalUser
 
     client, entry = client_for("employer", 1)
@@ -584,7 +584,7 @@ def test_excel_is_set_up_for_printing_and_keeps_dates_as_dates(demo_app, client_
 def test_every_font_family_of_the_pdf_template_has_a_cjk_fallback(demo_app):
     import re
 
-    from portal.scoping import ALL as all_scope
+    from portal.people.scoping import ALL as all_scope
     from reports.base import Column, Output, Report, Viewer
     from reports.writers import render_html
 

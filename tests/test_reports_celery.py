@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.testing import missing
+from portal.demo.testing import missing
 from tests.test_reports import last_month, wait_job
 
 REDIS = ("127.0.0.1", 6379)
@@ -38,9 +38,9 @@ def stop(worker: subprocess.Popen) -> None:
 
 @pytest.mark.skipif(missing(not redis_answers()), reason="no Redis on 127.0.0.1:6379")
 def test_a_job_queued_before_the_worker_starts_is_produced_by_a_celery_worker(demo_app, client_for, tmp_path):
-    from portal.db import db
+    from portal.app.db import db
     from portal.models import ReportJob
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
 
     broker, queue, files = f"redis://{REDIS[0]}:{REDIS[1]}/0", f"ccus-test-{uuid.uuid4().hex[:8]}", tmp_path / "files"
     demo_app.config.update(CCUS_CELERY_BROKER=broker, CCUS_CELERY_QUEUE=queue, CCUS_REPORTS_DIR=str(files))

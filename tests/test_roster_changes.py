@@ -1,5 +1,5 @@
 """Stored histories follow a change of the roster, a site, the structure, an affiliation or a qualification at
-once (portal.roster_changes), without anyone calling histories.recompute, and the site's roster_version moves;
+once (portal.history.roster_changes), without anyone calling histories.recompute, and the site's roster_version moves;
 a refused change moves neither. Afterwards the stored rows are what a rebuild gives."""
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from sqlalchemy import select
 from ingest_world import (
     MEGURO, MIRAI, SITE_A, event, history, new_device, recent_day, send, site_pk, snapshot, worker_pk,
 )
-from portal import histories
-from portal.db import db
+from portal.history import histories
+from portal.app.db import db
 from portal.models import (
     Affiliation, Employer, Qualification, Site, SiteWorkerRegistration, StructureLink, Worker, WorkerQualification,
     WorkHistory,
 )
-from portal.scoping import ALL, using_scope
-from portal.testing import api_token, login_of
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import api_token, login_of
 
 KIKIN1 = "66679345433022"  # (株)基金一次建設: 1次 on site A, above 目黒's employer (株)基金建設
 

@@ -7,11 +7,11 @@ from flask_appbuilder import Model
 from sqlalchemy import select
 
 import portal.models  # noqa: F401
-from portal.db import db
+from portal.app.db import db
 from portal.models import WorkerInsurance
 from portal.models.safety import SiteStaff, WorkerSafetyRecord
-from portal.scoping import ALL, using_scope
-from portal.testing import login, login_of
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import login, login_of
 from tests.safety_world import EMPLOYMENT_NUMBER, KIKIN1, MEGURO, PRIME_A, seed
 from tests.test_scope_rules import as_role, get_all
 
@@ -128,7 +128,7 @@ def test_roster_items_reach_the_prime_and_the_foreign_status_does_not(demo_app):
 
 
 def test_the_scan_finds_the_forbidden_numbers_and_passes_the_allowed_ones():
-    from portal.safety_data import forbidden_numbers
+    from portal.people.safety_data import forbidden_numbers
 
     assert forbidden_numbers("基礎年金番号: 1234-567890") == ["基礎年金番号", "健康保険の記号・番号"]
     assert forbidden_numbers("被保険者番号 5012-345678-9") == ["基礎年金番号", "雇用保険の被保険者番号（全桁）"] or \

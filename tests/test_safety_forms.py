@@ -13,12 +13,12 @@ from pypdf import PdfReader
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import Employer, Site, SiteWorkerRegistration, StructureLink, Worker, WorkerInsurance
 from portal.models.safety import SiteStaff
-from portal.safety_data import forbidden_numbers
-from portal.scoping import ALL, using_scope
-from portal.testing import artifacts, login_of
+from portal.people.safety_data import forbidden_numbers
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import artifacts, login_of
 from reports.safety import REVISION
 from reports.safety.induction import PER_PAGE as INDUCTION_PER_PAGE
 from reports.safety.ledger import ENGINEER_ROLES

@@ -11,12 +11,12 @@ import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import EmployerDetail
 from portal.models.safety import SiteStaff
-from portal.safety_data import forbidden_numbers
-from portal.scoping import ALL, using_scope
-from portal.testing import artifacts, login_of
+from portal.people.safety_data import forbidden_numbers
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import artifacts, login_of
 from reports.safety import REVISION
 from tests.safety_world import KIKIN1, seed
 

@@ -12,11 +12,11 @@ from python_calamine import CalamineWorkbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import SiteWorkerRegistration, Worker, WorkerInsurance
-from portal.safety_data import forbidden_numbers
-from portal.scoping import ALL, using_scope
-from portal.testing import artifacts, login_of
+from portal.people.safety_data import forbidden_numbers
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import artifacts, login_of
 from reports.safety import REVISION
 from reports.safety.roster import PER_PAGE
 from reports.safety.roster_files import cell_position

@@ -9,11 +9,11 @@ import io
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import EmployerDetail, StructureLink
 from portal.models.safety import SafetySubmission, SiteContract, WorkerSafetyRecord
-from portal.scoping import ALL, using_scope
-from portal.testing import login_of
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import login_of
 from tests.safety_world import KIKIN1, MEGURO, seed
 
 

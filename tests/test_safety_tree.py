@@ -13,13 +13,13 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from portal import jobs
-from portal.clock import tokyo_today
-from portal.db import db
+from portal.output import jobs
+from portal.app.clock import tokyo_today
+from portal.app.db import db
 from portal.models import Employer, PortalUser, StructureLink
-from portal.safety_data import forbidden_numbers
-from portal.scoping import ALL, scope_for_user, using_scope
-from portal.testing import login_of
+from portal.people.safety_data import forbidden_numbers
+from portal.people.scoping import ALL, scope_for_user, using_scope
+from portal.demo.testing import login_of
 from reports.safety import tree as tree_form
 from reports.safety.tree_files import CONNECT, svg_pages
 from tests.safety_world import KIKIN1, PRIME_A, seed

@@ -20,8 +20,8 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
                                                response_schema_conformance, status_code_conformance)
 
 from ingest_world import MEGURO, MIRAI, event, new_device, recent_day
-from portal import testing
-from portal.testing import api_token, login_of
+from portal.demo import testing
+from portal.demo.testing import api_token, login_of
 
 EXAMPLES = int(os.environ.get("CCUS_SCHEMATHESIS_EXAMPLES", "4"))
 CHECKS = [status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]

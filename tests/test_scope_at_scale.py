@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import Employer, Site, SiteWorkerRegistration, Worker
-from portal.scoping import ALL, IdSet, employer_scope, using_scope
-from portal.testing import PG_URL, api_token, login, login_of
-from portal.work_calendar import PICK_LIMIT
+from portal.people.scoping import ALL, IdSet, employer_scope, using_scope
+from portal.demo.testing import PG_URL, api_token, login, login_of
+from portal.output.work_calendar import PICK_LIMIT
 
 postgresql_only = pytest.mark.skipif(not PG_URL, reason="psycopg's 65,535-parameter limit: PostgreSQL only")
 
@@ -99,7 +99,7 @@ def test_membership_asks_the_same_select_that_filters(demo_app):
     """``value in scope.X`` (the write rules) and ``col.in_(scope.X)`` (the read rules) agree, for every kind of
     employer login; the sets cannot be iterated (that would load them whole)."""
     from portal.models import PortalUser
-    from portal.scoping import scope_for_user
+    from portal.people.scoping import scope_for_user
 
     with demo_app.app_context():
         s = db.session

@@ -1,5 +1,5 @@
 """The scope rules themselves, checked against facts of the demo data computed independently here from the
-whole object graph (not through portal.scoping), through the real REST API and screens."""
+whole object graph (not through portal.people.scoping), through the real REST API and screens."""
 from __future__ import annotations
 
 import datetime
@@ -7,10 +7,10 @@ import datetime
 import pytest
 from sqlalchemy import select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import Affiliation, Employer, Site, SiteWorkerRegistration, StructureLink, Worker, WorkerPersonal
-from portal.scoping import ALL, using_scope
-from portal.testing import api_token, login_of
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import api_token, login_of
 
 
 def graph(app):

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from flask_appbuilder import ModelView
 
-from portal.testing import demo_copy, login, login_of
+from portal.demo.testing import demo_copy, login, login_of
 
 MAX_PAGES = 40
 PER_SHAPE = 2  # pages that differ only in their ids (/worker/310/20, /worker/310/30 …): the first two
@@ -131,7 +131,7 @@ def _submissions(page_url: str, form: dict) -> list[tuple[str, str, dict]]:
 
 
 class Crashes(logging.Handler):
-    """Exceptions raised in the portal's own code that only the last safety net answered (portal.errors: a
+    """Exceptions raised in the portal's own code that only the last safety net answered (portal.app.errors: a
     generic 400 for a value a converter refused, else a 500): a crash, even when its answer is a Japanese page.
     (A value FAB's or the database's code refuses is that net's job.)"""
 
@@ -183,7 +183,7 @@ def _log_in(app, client, entry) -> None:
     """Log in again after a probe ended the session; a probe that changed the password is undone first."""
     if "/login" not in login(client, entry["login"], entry["password"]).request.path:
         return
-    from portal.db import db
+    from portal.app.db import db
 
     with app.app_context():
         sm = app.appbuilder.sm

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from portal.clock import UTC, tokyo_text
-from portal.display import shown
+from portal.app.clock import UTC, tokyo_text
+from portal.output.display import shown
 
 
 def test_values_read_as_labels_marks_and_tokyo_time(app):
@@ -62,7 +62,7 @@ def test_error_pages_say_what_to_do_next(app, path, status):
 
 
 def test_every_status_has_a_next_step():
-    from portal.errors import HTTP_ERRORS, next_step
+    from portal.app.errors import HTTP_ERRORS, next_step
 
     for status in HTTP_ERRORS:
         assert re.search(r"[ぁ-ん]", next_step(status)), status

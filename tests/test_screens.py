@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.db import db
+from portal.app.db import db
 from portal.models import Employer, Site, Worker
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 
 def count(app, model) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.testing import _dispose, make_app
+from portal.demo.testing import _dispose, make_app
 
 from test_browser import CHROMIUM, CHROMIUM_ARGS, browser, live_server, log_in  # noqa: F401  (fixtures)
 
@@ -44,7 +44,7 @@ def test_behind_a_trusted_proxy_hsts_follows_the_forwarded_scheme(app, tmp_path)
 
 @pytest.mark.browser
 def test_fab_pages_and_the_kiosk_run_under_the_policy_and_cannot_be_framed(browser, live_server, demo_app):  # noqa: F811
-    from portal.testing import login_of
+    from portal.demo.testing import login_of
 
     page = log_in(browser, live_server, login_of(demo_app, "employer"))
     violations: list[str] = []

@@ -1,4 +1,4 @@
-"""Shifts across midnight (portal.shifts, issue 9): which work day a tap belongs to. The rule on its own (the
+"""Shifts across midnight (portal.history.shifts, issue 9): which work day a tap belongs to. The rule on its own (the
 issue's cases, a property test that arrival order and anything outside the shift length do not matter), the
 same cases end to end through POST /api/v1/events (SQLite; the PostgreSQL fast path with
 CCUS_TEST_DATABASE_URL), the site's setting on its screen and REST API, and the site board's "on site now"."""
@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from corrections_world import As, add_device, add_event, world, world_app  # noqa: F401  (fixtures)
 from ingest_world import SITE_A, count, new_device, quiet_worker, recent_day, site_pk, tokyo, worker_pk
-from portal import shifts
-from portal import site_board as B
-from portal.db import db
-from portal.histories import Tap
+from portal.history import shifts
+from portal.output import site_board as B
+from portal.app.db import db
+from portal.history.histories import Tap
 from portal.models import Employer, Site, WorkHistory
-from portal.scoping import ALL, using_scope
-from portal.testing import api_token, login_of
+from portal.people.scoping import ALL, using_scope
+from portal.demo.testing import api_token, login_of
 
 JST = ZoneInfo("Asia/Tokyo")
 UTC = datetime.timezone.utc

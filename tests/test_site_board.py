@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from corrections_world import As, add_device, add_event, add_history, world, world_app  # noqa: F401  (fixtures)
-from portal import corrections as C
-from portal import site_board as B
+from portal.history import corrections as C
+from portal.output import site_board as B
 from portal.models import SiteWorkerRegistration
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 
 JST = ZoneInfo("Asia/Tokyo")
 MON, TUE, WED, SAT, SUN = (datetime.date(2026, 10, d) for d in (5, 6, 7, 10, 11))

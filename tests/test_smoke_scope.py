@@ -1,4 +1,4 @@
-from portal.testing import login_of
+from portal.demo.testing import login_of
 
 
 def test_employer_sees_only_own_workers(client_for, demo_app):

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal import worker_requests
-from portal.db import db
-from portal.errors import DomainError
+from portal.people import worker_requests
+from portal.app.db import db
+from portal.app.errors import DomainError
 from portal.models import Affiliation, AuditLog, PortalUser, Worker, WorkerPersonal
 from portal.models.applications import CardReissueRequest, ChangeRequest
-from portal.scoping import ALL, using_scope, worker_scope
-from portal.testing import login
+from portal.people.scoping import ALL, using_scope, worker_scope
+from portal.demo.testing import login
 
 MEGURO = "30154216388821"
 KIKIN1 = "66679345433022"
@@ -167,7 +167,7 @@ def test_worker_sees_who_looked(client_for):
 
 def test_application_rows_are_scoped(client_for, demo_app):
     from portal.models.accounts import WorkerAccount
-    from portal.scoping import employer_scope
+    from portal.people.scoping import employer_scope
 
     for i in (0, 1):
         worker, _ = client_for("worker", i)

@@ -1,4 +1,4 @@
-"""shifts across midnight (issue 9): sites.max_shift_hours, the site's 最長勤務時間（夜間工事） (portal.shifts).
+"""shifts across midnight (issue 9): sites.max_shift_hours, the site's 最長勤務時間（夜間工事） (portal.history.shifts).
 Existing sites get the default, 16 hours.
 
 Revision ID: n1ghtsh1ft

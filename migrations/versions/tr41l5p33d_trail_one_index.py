@@ -1,5 +1,5 @@
 """the trail keeps one index (issue 9's speed): work_history_changes is read per worker and day range only
-(portal.work_calendar, the scope rules filter those rows further), so ix_history_changes_site_day only cost every
+(portal.output.work_calendar, the scope rules filter those rows further), so ix_history_changes_site_day only cost every
 tap's trail row one more index entry. Nothing is lost: dropping an index keeps every row.
 
 Revision ID: tr41l5p33d

@@ -59,8 +59,8 @@ from portal.devices.contract import (
     hookspec,
 )
 from portal.devices.refs import CredentialRef, DeviceRef, EventRef, HistoryRef, SiteRef, WorkerRef
-from portal.errors import DomainError
-from portal.refusals import REFUSALS, CredentialRefused, Refused
+from portal.app.errors import DomainError
+from portal.devices.refusals import REFUSALS, CredentialRefused, Refused
 
 API_VERSION = (1, 3)  # 1.1: Refused, CredentialRefused, REFUSALS (a refusal the device can show)
 # 1.2: device_event_with, roster_version, credential_version, audit_credential_reads, worker_by_code,

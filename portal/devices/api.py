@@ -17,7 +17,7 @@ import datetime
 from typing import Iterable
 
 from portal.devices.refs import CredentialRef, DeviceRef, EventRef, SiteRef, WorkerRef
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 
 UTC = datetime.timezone.utc
 
@@ -25,13 +25,13 @@ UTC = datetime.timezone.utc
 def _session(session=None):
     if session is not None:
         return session
-    from portal.db import db
+    from portal.app.db import db
 
     return db.session
 
 
 def _all(session):
-    from portal.scoping import ALL, using_scope
+    from portal.people.scoping import ALL, using_scope
 
     return using_scope(session, ALL)
 
@@ -43,7 +43,7 @@ def _app():
 
 
 def _keys():
-    from portal.credentials import keys_from_config
+    from portal.devices.credentials import keys_from_config
 
     return keys_from_config(_app().config)
 
@@ -52,7 +52,7 @@ def _keys():
 
 def bearer_key(header: str | None) -> str | None:
     """The key of an ``Authorization: Bearer <key>`` header (None without one)."""
-    from portal.device_admin import bearer
+    from portal.devices.keys import bearer
 
     return bearer(header)
 
@@ -69,7 +69,7 @@ def authenticate(key: str | None, *, device_type: str | Iterable[str] | None = N
     """The active device a key belongs to. Raises DomainError 401 ``invalid_device_key`` (missing or wrong
     key) or ``revoked_device_key``; with ``device_type``, 403 ``wrong_device_type`` (``message``, Japanese) for
     a device of another type."""
-    from portal.device_admin import authenticate_device
+    from portal.devices.keys import authenticate_device
 
     session = _session(session)
     device = authenticate_device(session, key)
@@ -122,7 +122,7 @@ def event_time(value, *, now: datetime.datetime | None = None) -> datetime.datet
 
 def work_day(at: datetime.datetime) -> datetime.date:
     """The calendar day (Asia/Tokyo) a moment belongs to: the day of the roster and of the work history."""
-    from portal.clock import tokyo_date
+    from portal.app.clock import tokyo_date
 
     return tokyo_date(at)
 
@@ -176,14 +176,14 @@ def last_event(device: DeviceRef, worker: WorkerRef, *, since: datetime.datetime
 
 def normalise_secret(secret: str) -> str:
     """How the core compares exact credentials: spaces and hyphens removed, upper case."""
-    from portal.credentials import normalise
+    from portal.devices.credentials import normalise
 
     return normalise(secret)
 
 
 def find_worker(device_type: str, secret: str, *, session=None) -> WorkerRef | None:
     """The worker an exact credential of ``device_type`` (card UID, phone number …) is enrolled for, or None."""
-    from portal.credentials import resolve
+    from portal.devices.credentials import resolve
 
     session = _session(session)
     with _all(session):  # reviewed: one keyed hash names at most one worker
@@ -196,7 +196,7 @@ def credential_payloads(device_type: str, workers: Iterable[WorkerRef] | None = 
     """Decrypted payloads (face templates …) of active credentials of a type, optionally of some workers."""
     from sqlalchemy import select
 
-    from portal.credentials import payloads
+    from portal.devices.credentials import payloads
     from portal.models import Worker
 
     session = _session(session)
@@ -214,7 +214,7 @@ def enrollable_worker(worker_code, *, session=None) -> WorkerRef:
     """The worker named by a 技能者ID if the logged-in principal may enrol its credentials (its employer's own
     current worker; any for an administrator or an operator). Raises DomainError ``invalid_worker_id`` or
     ``worker_not_enrollable`` (another employer's worker is answered like an unknown one)."""
-    from portal.enrolment import own_worker
+    from portal.devices.enrolment import own_worker
 
     return WorkerRef.of(own_worker(_session(session), worker_code))
 
@@ -226,7 +226,7 @@ def enrol_credential(worker: WorkerRef, device_type: str, *, secret: str | None 
     lookups, ``payload`` (stored encrypted) for matching. With ``taken``, the secret must name one worker: one
     enrolled to anybody raises ``taken``. With ``replace``, the worker's other credentials of the type are
     deleted first (one face template per worker). Not committed: the screen or operator context commits."""
-    from portal import credentials, enrolment
+    from portal.devices import credentials, enrolment
     from portal.models import Worker
 
     session = _session(session)
@@ -268,7 +268,7 @@ def find_credential(device_type: str, secret: str, *, session=None) -> Credentia
 
 def remove_credential(credential: CredentialRef, *, session=None) -> None:
     """Delete an enrolled credential (not revoke: a removed phone number or face template must not stay)."""
-    from portal.enrolment import remove
+    from portal.devices.enrolment import remove
 
     remove(_session(session), credential.device_type, credential.id)
 
@@ -299,7 +299,7 @@ def add_screen(app, view, title: str, category: str, grants: dict, *, icon: str 
 
 def add_hidden_screen(app, view, grants: dict) -> None:
     """Add a view reached by a link or a scanned URL, not from the menu, and grant ``grants``."""
-    from portal.security import grant
+    from portal.people.security import grant
 
     app.appbuilder.add_view_no_menu(view)
     for role, permissions in grants.items():
@@ -319,8 +319,8 @@ def operator_context(app=None):
     committed at the end, rolled back on an error. Yields the app (made with the installation's config when
     ``app`` is None)."""
     from portal import create_app
-    from portal.db import db
-    from portal.scoping import ALL, using_scope
+    from portal.app.db import db
+    from portal.people.scoping import ALL, using_scope
 
     app = app or create_app()
     with app.app_context(), using_scope(db.session, ALL):
@@ -365,7 +365,7 @@ def audit_credential_reads(device: DeviceRef, workers: Iterable[WorkerRef], what
                            session=None) -> None:
     """Write to the audit log that ``device`` decrypted these workers' credentials (閲覧 of ``what``, e.g.
     顔テンプレート): one row per worker, committed on its own (a rolled-back request keeps the trail)."""
-    from portal import audit
+    from portal.people import audit
 
     session = _session(session)
     ids = {w.id for w in workers}
@@ -413,7 +413,7 @@ def worker_by_code(worker_code: str, *, session=None) -> WorkerRef | None:
 def check_security_code(worker: WorkerRef, code: str, *, session=None) -> bool:
     """Whether ``code`` is the worker's 本人確認番号. Failures count towards the code's lock (4 digits must
     not be guessable by trying again and again): False while locked. Commits the counter."""
-    from portal import passwords
+    from portal.people import passwords
 
     return passwords.verify_security_code(_session(session), _keys(), worker.id, code)
 

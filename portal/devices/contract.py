@@ -9,7 +9,7 @@ reads (a meta-test checks every hook has one); plugins import these names from :
 - ``ccus_resolve_worker`` is the only firstresult hook: one credential names one worker.
 
 Installed is not enabled: which device types a site uses is data (a Device row bound to the site).
-This module imports nothing of the core: the core's plugin host (portal.plugin_host) imports it.
+This module imports nothing of the core: the core's plugin host (portal.devices.host) imports it.
 """
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class DeviceSpec:
         To refuse a credential (forged, expired, revoked, replayed, not alive …) return
         :class:`portal.devices.Refused` ``(code)`` or raise :class:`portal.devices.CredentialRefused` ``(code)``:
         the event is kept for the audit as refused, never counted, and the device is answered ``rejected`` with
-        the code (portal.refusals.REASONS lists the stable codes)."""
+        the code (portal.devices.refusals.REASONS lists the stable codes)."""
 
     @hookspec
     def ccus_event_recorded(self, event) -> None:

@@ -60,7 +60,7 @@ class DeviceRef:
 
     @classmethod
     def of(cls, device) -> "DeviceRef":
-        from portal.device_settings import unseal  # secrets are stored encrypted; the plugin gets them to use
+        from portal.devices.settings import unseal  # secrets are stored encrypted; the plugin gets them to use
 
         return cls(id=device.id, device_type=device.device_type, name=device.name, site=SiteRef.of(device.site),
                    settings=_frozen_settings(unseal(device.settings)), active=device.revoked_at is None,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from portal.devices.refs import WorkerRef
-from portal.enrolment import CredentialEnrolmentView
+from portal.devices.enrolment import CredentialEnrolmentView
 
 
 class EnrolmentScreen(CredentialEnrolmentView):

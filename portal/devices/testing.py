@@ -48,7 +48,7 @@ from portal.devices import (
     CredentialRef, DeviceRef, DeviceType, EventRef, HistoryRef, SiteRef, WorkerRef, hookimpl,
 )
 
-pytest_plugins = ["portal.testing"]
+pytest_plugins = ["portal.demo.testing"]
 
 UTC = datetime.timezone.utc
 
@@ -61,8 +61,8 @@ def _operator(app):
     """A request context with the administrator's scope; yields the session (not committed)."""
     import contextlib
 
-    from portal.db import db
-    from portal.scoping import ALL, using_scope
+    from portal.app.db import db
+    from portal.people.scoping import ALL, using_scope
 
     @contextlib.contextmanager
     def context():
@@ -93,7 +93,7 @@ def register_device(app, site: SiteRef | str, device_type: str, settings: dict |
                     name: str = "") -> tuple[DeviceRef, str]:
     """Register a device of ``device_type`` on a site (a SiteRef or its 現場ID) as an administrator would, its
     settings checked against the type's settings_schema (DomainError ``invalid_settings``); returns (device, key)."""
-    from portal.device_admin import register_device as register, set_settings
+    from portal.devices.keys import register_device as register, set_settings
 
     with _operator(app) as session:
         device, key = register(session, site.site_id if isinstance(site, SiteRef) else site, device_type, name)
@@ -104,7 +104,7 @@ def register_device(app, site: SiteRef | str, device_type: str, settings: dict |
 
 
 def revoke_device(app, device: DeviceRef | int) -> None:
-    from portal.device_admin import revoke_device as revoke
+    from portal.devices.keys import revoke_device as revoke
 
     with _operator(app) as session:
         revoke(session, _pk(device))
@@ -216,7 +216,7 @@ def credentials_of(app, device_type: str, worker: WorkerRef | str | None = None)
 def installation_keys(config):
     """The installation's credential keys from an app's config (``app.config``): ``lookup_hash(device_type,
     secret)`` and ``decrypt(payload)``, to check what :func:`credentials_of` shows."""
-    from portal.credentials import keys_from_config
+    from portal.devices.credentials import keys_from_config
 
     return keys_from_config(config)
 
@@ -285,7 +285,7 @@ def _site(session, site_id: str):
 
 def issue_security_code(app, worker: WorkerRef | str, code: str) -> None:
     """Give a worker the 本人確認番号 ``code`` (as a new card does; its first password already changed)."""
-    from portal.passwords import issue_security_code as issue
+    from portal.people.passwords import issue_security_code as issue
 
     with _operator(app) as session:
         worker = worker if isinstance(worker, WorkerRef) else _worker(session, worker)
@@ -301,7 +301,7 @@ def unsaved_device(device_type: str = "", settings: dict | None = None, site: Si
 
 def login(client, login: str, password: str):
     """Log a test client in through the login form (the demo logins are ``app.logins``)."""
-    from portal.testing import login as form_login
+    from portal.demo.testing import login as form_login
 
     return form_login(client, login, password)
 
@@ -315,7 +315,7 @@ def logged_in(app, entry: dict):
 
 def make_app(database_url: str, instance: Path, **config):
     """Another app over the same database (a second server process, an app with extra test plugins)."""
-    from portal.testing import make_app as make
+    from portal.demo.testing import make_app as make
 
     return make(database_url, instance, **config)
 
@@ -354,7 +354,7 @@ def rostered_worker(app) -> tuple[SiteRef, WorkerRef]:
     """A demo worker with a login who is on a site's roster today, and that site."""
     from sqlalchemy import select
 
-    from portal.clock import tokyo_today
+    from portal.app.clock import tokyo_today
     from portal.devices import roster
     from portal.models import Site
 
@@ -542,7 +542,7 @@ class DevicePluginContract:
             pytest.skip("the plugin resolves no credentials")
         other, _key = register_device(world.app, world.site, "api")
         with world.app.test_request_context():
-            from portal.db import db
+            from portal.app.db import db
 
             mine = _call(resolve, device=world.device, credential=credential, session=db.session)
             theirs = _call(resolve, device=other, credential=credential, session=db.session)
@@ -555,7 +555,7 @@ class DevicePluginContract:
 
     def test_a_failing_hook_never_takes_the_portal_down(self, contract_world, types, tmp_path, caplog):
         from portal.devices import device_types
-        from portal.testing import make_app
+        from portal.demo.testing import make_app
 
         world = contract_world
         app = make_app(world.app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "failing",

@@ -1,6 +1,6 @@
 """The worker's own applications (申請): 350_変更 change requests, approved by the 所属事業者 (a change of
 employer — 転職 — by the new employer), and 360_カード再発行 requests, handled by the system operator.
-Rules live in portal.worker_requests. Rows are never deleted: a request ends 承認 / 却下 / 取下げ.
+Rules live in portal.people.worker_requests. Rows are never deleted: a request ends 承認 / 却下 / 取下げ.
 
 Scope: the worker sees and files its own; an employer sees the change requests it is asked to approve and
 the reissue requests of its current workers; administrators everything."""
@@ -14,7 +14,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, false, inspe
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import utcnow
-from portal.rules import register_rule
+from portal.people.rules import register_rule
 
 PENDING, APPROVED, REJECTED, WITHDRAWN, ISSUED = "申請中", "承認", "却下", "取下げ", "発行済"
 CHANGE_KINDS = {

@@ -6,7 +6,7 @@ import datetime
 from sqlalchemy import DateTime, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.ids import validate_ccus_id
+from portal.app.ids import validate_ccus_id
 
 
 def utcnow() -> datetime.datetime:

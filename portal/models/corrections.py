@@ -1,6 +1,6 @@
 """直接入力・事後補正: a request by the worker or its employer's 事業者責任者 to add a day (直接入力) or change one
 (事後補正), which counts only once the site's prime contractor (元請) approves it. A request may name a site not
-registered yet (free-text name); its 現場ID is attached later. Rules live in portal.corrections.
+registered yet (free-text name); its 現場ID is attached later. Rules live in portal.history.corrections.
 
 Scope: the worker sees its own requests; an employer those of its current workers, those filed under it (a day
 on which it was the worker's employer, also after a 転職) and, to approve them, those on the sites where it is
@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, Strin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import utcnow
-from portal.rules import register_rule
+from portal.people.rules import register_rule
 
 STATUS_PENDING, STATUS_APPROVED, STATUS_REJECTED = "未承認", "承認済", "否認"
 CORRECTION_STATUSES = [STATUS_PENDING, STATUS_APPROVED, STATUS_REJECTED]
@@ -98,7 +98,7 @@ def _read(scope):
 
 
 def _write(scope, obj, deleting):
-    # Never deleted (the trail is the record); which transition is allowed is decided in portal.corrections.
+    # Never deleted (the trail is the record); which transition is allowed is decided in portal.history.corrections.
     if deleting:
         return False
     if scope.kind == "worker":

@@ -36,7 +36,7 @@ class Device(Model):
         return self.revoked_at is None
 
     def __str__(self) -> str:
-        from portal.glossary import device_type_label  # its plugin's label (a screen shows no code)
+        from portal.people.glossary import device_type_label  # its plugin's label (a screen shows no code)
 
         return f"{device_type_label(self.device_type)}：{self.name or self.key_prefix}"
 

@@ -4,7 +4,7 @@ At registration every item is 一括非開示 (no row = not disclosed). An item 
 worker's own employer, a prime contractor or an upper subcontractor only while BOTH consents are on, and the
 employer's consent counts only while the employer that gave it is still a current (承認済) 所属事業者: when the
 worker changes employer the old consent lapses at once and the new employer must agree again.
-Who may see what is decided in one place, :func:`portal.disclosure.may_see`.
+Who may see what is decided in one place, :func:`portal.people.disclosure.may_see`.
 
 The item list. The seed's own list for 部分開示 was cut off after 顔写真 and 技能者ランク, so it is completed
 from the seed's 技能者情報 screen (every block of that screen is one item) and the registered items listed in
@@ -25,7 +25,7 @@ from flask_appbuilder import Model
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.rules import register_rule
+from portal.people.rules import register_rule
 from portal.models.base import utcnow
 
 
@@ -72,7 +72,7 @@ NEVER_ITEMS = frozenset(i.code for i in ITEMS if i.never)
 
 
 # --- the rule ------------------------------------------------------------------------------------------------
-# Pure, next to the item list, so that portal.disclosure (one worker, one item) and portal.scoping (which rows
+# Pure, next to the item list, so that portal.people.disclosure (one worker, one item) and portal.people.scoping (which rows
 # of the item-bearing models a principal reads) decide with the same function.
 
 # How the viewer stands to the worker (the only input of the rule besides the consents).
@@ -102,7 +102,7 @@ def decide(relation: Relation, item: str) -> bool:
     return False
 
 
-# The items each row of a worker's record carries (portal.disclosure._load reads them from these models). A
+# The items each row of a worker's record carries (portal.people.disclosure._load reads them from these models). A
 # row is read through the row scope only by a relation that may see every item on it, consents aside:
 # consented items reach other companies only through the 技能者情報 screen, which shows item by item.
 MODEL_ITEMS = {

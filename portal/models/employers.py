@@ -15,7 +15,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import ccus_id_column, validate_ids_on
-from portal.rules import register_rule
+from portal.people.rules import register_rule
 
 CORPORATE_TYPES = ["法人", "個人"]
 DETAIL_COLUMNS = ("corporate_number", "phone", "representative", "license_number", "capital_yen",

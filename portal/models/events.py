@@ -4,7 +4,7 @@ counted; it is never dropped.
 
 No foreign-key constraints on the ids (reviewed, issue 4's speed): a constraint costs a trigger and a row lock on
 the site, device and worker per inserted event, about half of the insert's time. The ingest writes only the
-device's own site and device and worker pks it read in the same transaction, and portal.validation refuses to
+device's own site and device and worker pks it read in the same transaction, and portal.people.validation refuses to
 delete a worker, site or device that events or histories name (workers are kept for their 5-year retention)."""
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class EntryExitEvent(Model):
     worker_id: Mapped[Optional[int]] = mapped_column(Integer)
     worker_code: Mapped[Optional[str]] = mapped_column(String(14))  # the 技能者ID as sent (unknown ones too)
     credential_hash: Mapped[Optional[str]] = mapped_column(String(64))  # an unresolved credential, hashed
-    refusal: Mapped[Optional[str]] = mapped_column(String(30))  # a refused credential's code (portal.refusals)
+    refusal: Mapped[Optional[str]] = mapped_column(String(30))  # a refused credential's code (portal.devices.refusals)
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     occurred_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     work_date: Mapped[datetime.date] = mapped_column(Date, nullable=False)  # Asia/Tokyo
@@ -48,6 +48,6 @@ class EntryExitEvent(Model):
 
     @property
     def refusal_label(self) -> str:
-        from portal.refusals import label
+        from portal.devices.refusals import label
 
         return label(self.refusal)

@@ -1,9 +1,9 @@
-"""就業履歴: one row per worker, site and day, derived from events and direct input by portal.histories.
+"""就業履歴: one row per worker, site and day, derived from events and direct input by portal.history.histories.
 Employer, trade, role, work content and hazardous work come from the site roster (作業員名簿) that day,
 never from the device.
 
 No foreign-key constraints on the ids, like entry/exit events (see portal.models.events): the ingest upserts a
-history per event, and portal.validation refuses to delete what a history names."""
+history per event, and portal.people.validation refuses to delete what a history names."""
 from __future__ import annotations
 
 import datetime
@@ -21,7 +21,7 @@ NOT_COUNTED_REASONS = {
     "worker_not_registered": "現場未登録の技能者",
     "outside_period": "就業履歴蓄積期間外",
     "structure_gap": "上位の施工体制未登録",
-    # a device event received after the day's correction deadline: stored, never counted (portal.histories)
+    # a device event received after the day's correction deadline: stored, never counted (portal.history.histories)
     "deadline_passed": "補正期限経過",
 }
 

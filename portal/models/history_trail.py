@@ -1,4 +1,4 @@
-"""就業履歴の変更記録: the append-only trail of every change of a stored work history (portal.histories._apply
+"""就業履歴の変更記録: the append-only trail of every change of a stored work history (portal.history.histories._apply
 writes it, on both ingest paths, the recompute, the corrections and the rebuild; nobody updates or deletes it).
 
 One row per change of one (worker, site, day): what the changed fields held before and hold after, the cause
@@ -6,7 +6,7 @@ One row per change of one (worker, site, day): what the changed fields held befo
 recorded compactly (``before`` empty, ``after`` the capture times and marks only).
 
 Scope: the worker sees the trail of his own days; an employer or a prime contractor what it sees of the history
-(the history's employer, the prime's sites, the lower tiers below it on a site), like portal.scoping's rule for
+(the history's employer, the prime's sites, the lower tiers below it on a site), like portal.people.scoping's rule for
 WorkHistory. Rows are written with Core statements only (never through a scoped session)."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, false, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import utcnow
-from portal.rules import register_rule
+from portal.people.rules import register_rule
 
 CAUSES = {"tap": "打刻", "correction": "直接入力・事後補正", "roster": "作業員名簿・施工体制などの変更",
           "rebuild": "再集計"}
@@ -27,7 +27,7 @@ ACTIONS = {"added": "作成", "changed": "変更", "removed": "削除"}
 
 class WorkHistoryChange(Model):
     __tablename__ = "work_history_changes"
-    # read per worker and days only (portal.work_calendar): one index, every tap's trail row pays for it
+    # read per worker and days only (portal.output.work_calendar): one index, every tap's trail row pays for it
     __table_args__ = (Index("ix_history_changes_worker_day", "worker_id", "work_date"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -57,7 +57,7 @@ def _read(scope):
     t = WorkHistoryChange
     if scope.kind == "worker":
         return t.worker_id == scope.worker_id
-    from portal.scoping import site_employer_criterion  # portal.scoping imports the models
+    from portal.people.scoping import site_employer_criterion  # portal.people.scoping imports the models
 
     conds = site_employer_criterion(scope, t.site_id, t.employer_id)
     if not scope.site_manager:

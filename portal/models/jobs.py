@@ -1,5 +1,5 @@
 """帳票の出力ジョブ: one report produced in the background for one login (CSV, Excel or PDF), with its progress,
-its file and, when it failed, why (in Japanese). Rules and the runners live in portal.jobs.
+its file and, when it failed, why (in Japanese). Rules and the runners live in portal.output.jobs.
 
 Scope: a user sees and changes only its own jobs (``owner_user_id`` is the logged-in user of the request);
 outside a request only an explicit ALL (the job runner) reads them."""
@@ -13,7 +13,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, false, inspe
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import utcnow
-from portal.rules import register_rule
+from portal.people.rules import register_rule
 
 QUEUED, RUNNING, DONE, FAILED, EXPIRED = "queued", "running", "done", "failed", "expired"
 STATUS_LABELS = {QUEUED: "待機中", RUNNING: "作成中", DONE: "完了", FAILED: "失敗", EXPIRED: "期限切れ"}

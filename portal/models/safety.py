@@ -14,7 +14,7 @@ Who reads what:
   it on that site (Scope.lower_by_site: the branch each company sees on the 施工体系図); the company itself writes
   them (its 事業者責任者, or its 現場管理者 on the assigned sites);
 - the worker items: like every row of a worker's record (portal.models.disclosure.MODEL_ITEMS), through
-  portal.scoping.item_readers; the forms print them cell by cell through portal.disclosure.may_see.
+  portal.people.scoping.item_readers; the forms print them cell by cell through portal.people.disclosure.may_see.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from flask_appbuilder import Model
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, and_, false, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.rules import register_rule
+from portal.people.rules import register_rule
 
 LICENSE_AUTHORITIES = ["大臣", "知事"]
 LICENSE_KINDS = ["特定", "一般"]
@@ -192,7 +192,7 @@ class SafetySubmission(Model):
 # --- scope rules ----------------------------------------------------------------------------------------------
 
 def _ref(obj, column: str):
-    from portal.scoping import ref
+    from portal.people.scoping import ref
 
     return ref(obj, column)
 
@@ -218,7 +218,7 @@ def _own_on_site(scope, obj, deleting: bool) -> bool:  # noqa: ARG001
 
 def _items(model):
     def read(scope):
-        from portal.scoping import item_readers  # here: portal.scoping imports the models
+        from portal.people.scoping import item_readers  # here: portal.people.scoping imports the models
 
         return model.worker_id.in_(item_readers(scope, model))
     return read

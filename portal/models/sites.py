@@ -27,7 +27,7 @@ class Site(Model):
     hazardous_substances: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # 有害物質取扱いの有無
     approved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)  # 元請による現場承認
     # the first day the prime's approval holds (None: every day; an approval also accepts the open days before
-    # it, as CCUS does, while closed days keep their stored rows: portal.histories)
+    # it, as CCUS does, while closed days keep their stored rows: portal.history.histories)
     approved_on: Mapped[Optional[datetime.date]] = mapped_column(Date)
     # 契約情報
     location: Mapped[Optional[str]] = mapped_column(String(300))  # 施工場所
@@ -39,10 +39,10 @@ class Site(Model):
     work_category: Mapped[Optional[str]] = mapped_column(String(40))  # 工事区分
     work_content: Mapped[Optional[str]] = mapped_column(String(200))  # 工事内容
     site_agent: Mapped[Optional[str]] = mapped_column(String(100))  # 現場代理人 (所長名)
-    # Raised (portal.roster_changes) whenever something a history of this site is derived from changes: the
+    # Raised (portal.history.roster_changes) whenever something a history of this site is derived from changes: the
     # ingest keeps the site's roster in memory until it does.
     roster_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    # 最長勤務時間（夜間工事）: how long a shift may run from its first tap, across midnight (portal.shifts)
+    # 最長勤務時間（夜間工事）: how long a shift may run from its first tap, across midnight (portal.history.shifts)
     max_shift_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=16, server_default="16")
 
     prime_employer = relationship("Employer")
@@ -63,7 +63,7 @@ validate_ids_on(Site, "site_id", "site")
 @event.listens_for(Site.max_shift_hours, "set", retval=True)
 def _check_max_shift_hours(target, value, oldvalue, initiator):  # noqa: ARG001
     """Whatever the path (form, API, import): empty means the default; otherwise whole hours in range."""
-    from portal import shifts
+    from portal.history import shifts
 
     if value is None or value == "":
         return shifts.DEFAULT_MAX_SHIFT_HOURS

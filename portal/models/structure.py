@@ -3,10 +3,10 @@
 The upper company invites (招待中); the link exists only once the lower company approves (承認済). The prime
 contractor is tier 0 (Site.prime_employer); a link's ``tier`` is the lower company's tier (1次, 2次 …).
 
-Both are facts with periods (portal.histories reads what held on each work day): a link held from its approval
+Both are facts with periods (portal.history.histories reads what held on each work day): a link held from its approval
 (approved_at, Tokyo date) until ``ended_on`` (set when it is ended, 解除); a roster row from ``start_date`` until
 ``end_date``. An edit of a roster row's trade, role, work content, hazardous work or employer is a new fact: the
-old row ends the day before the edit's 適用開始日 and a new row starts that day (portal.roster_changes).
+old row ends the day before the edit's 適用開始日 and a new row starts that day (portal.history.roster_changes).
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class SiteWorkerRegistration(Model):
     employer = relationship("Employer")
     trade = relationship("Trade")
 
-    # 適用開始日 of an edit (not stored): set by the edit screen, read by portal.roster_changes; None: today
+    # 適用開始日 of an edit (not stored): set by the edit screen, read by portal.history.roster_changes; None: today
     effective_from = None
 
     def active_on(self, day: datetime.date) -> bool:

@@ -2,7 +2,7 @@
 
 The record is split by who may read it: ``Worker`` carries what a site roster (作業員名簿) shows; the personal
 items (address, phones, date of birth …) live in ``WorkerPersonal``, which row-level scoping shows only to the
-worker, the current employers and administrators. Disclosure to anyone else goes through portal.disclosure.
+worker, the current employers and administrators. Disclosure to anyone else goes through portal.people.disclosure.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ LEVELS = {1: "1(白)", 2: "2(青)", 3: "3(銀)", 4: "4(金)"}
 REGISTRATION_TYPES = ["簡略型", "詳細型"]
 INSURANCE_STATUSES = ["加入", "未加入", "適用除外"]
 AFFILIATION_STATUSES = ["承認済", "取消"]
-AFFILIATION_CHANGES = {("承認済", "取消")}  # 取消 is final (portal.validation): a new link is a new request
+AFFILIATION_CHANGES = {("承認済", "取消")}  # 取消 is final (portal.people.validation): a new link is a new request
 
 
 class Worker(Model):

@@ -1,15 +1,15 @@
 """Account screens: the forced first password change of a worker (confirmed with the card's 本人確認番号), the
 password reset that does not reveal whether an ID exists, and the JSON login API with the same rate limit as
-the login form. Rules live in portal.passwords."""
+the login form. Rules live in portal.people.passwords."""
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_login import current_user
 
-from portal import passwords
-from portal.credentials import keys_from_config
-from portal.security import auth_limits
+from portal.people import passwords
+from portal.devices.credentials import keys_from_config
+from portal.people.security import auth_limits
 
 
 class FirstLoginView(BaseView):
@@ -86,7 +86,7 @@ def enforce_first_login():
         return None
     if g.get("ccus_password_ok"):
         return None
-    from portal.db import db
+    from portal.app.db import db
 
     if passwords.must_change_password(db.session, current_user.worker_id):
         return redirect(url_for("FirstLoginView.form"))

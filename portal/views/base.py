@@ -14,14 +14,14 @@ from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from portal.list_guards import ListGuards
-from portal import api_spec as portal_spec, errors
-from portal.batch_json import plain_json
-from portal.display import shown
-from portal.errors import DomainError
-from portal.glossary import labels
-from portal.ids import validate_ccus_id
-from portal.security import grant
+from portal.app.list_guards import ListGuards
+from portal.app import api_spec as portal_spec, errors
+from portal.ingest.batch_json import plain_json
+from portal.output.display import shown
+from portal.app.errors import DomainError
+from portal.people.glossary import labels
+from portal.app.ids import validate_ccus_id
+from portal.people.security import grant
 
 
 class CcusId:
@@ -74,9 +74,9 @@ class PortalInterface(SQLAInterface):
     def delete(self, item, commit: bool = True) -> None:
         self._guard(super().delete, item, commit)
 
-    # what lists and detail pages print: labels, ○/―, Tokyo time (portal.display), never a raw value
+    # what lists and detail pages print: labels, ○/―, Tokyo time (portal.output.display), never a raw value
     def get_values(self, lst, list_columns):
-        from portal.offers import row_buttons
+        from portal.people.offers import row_buttons
 
         model, items = self.obj.__name__, list(lst)
         for item, row in zip(items, super().get_values(items, list_columns)):
@@ -107,7 +107,7 @@ class PortalModelView(ListGuards, ModelView):
         self.order_columns = [c for c in self.order_columns if not _is_property(self.datamodel, c)]
 
     # An edit or delete URL opened for a row the principal may read but not change answers the Japanese 403 page
-    # (no form that would end in a refusal): the same rule as the list's buttons (portal.offers) and the flush.
+    # (no form that would end in a refusal): the same rule as the list's buttons (portal.people.offers) and the flush.
     def _edit(self, pk):
         self._refuse_unless_writable(pk, deleting=False)
         return super()._edit(pk)
@@ -117,7 +117,7 @@ class PortalModelView(ListGuards, ModelView):
         return super()._delete(pk)
 
     def _refuse_unless_writable(self, pk, deleting: bool) -> None:
-        from portal.offers import may_change
+        from portal.people.offers import may_change
 
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
@@ -252,9 +252,9 @@ def worker_choices(ids=None, limit: int | None = None):
     the scope sees), at most ``limit`` (FAB lists them all in the search form; a prime may see tens of thousands,
     so a search form lists the first PICK_LIMIT, and a worker further down is found by the list's own filters)."""
     def choices():
-        from portal.db import db
+        from portal.app.db import db
         from portal.models import Worker
-        from portal.scoping import current_scope
+        from portal.people.scoping import current_scope
 
         scope = current_scope(db.session)
         stmt = select(Worker.id) if scope.is_all else select(Worker.id).where(
@@ -269,7 +269,7 @@ def model_view(model, **attrs):
     dropdown lists at most PICK_LIMIT workers (not every worker the login may see, each then audited)."""
     from flask_appbuilder.models.sqla.filters import FilterInFunction
 
-    from portal.work_calendar import PICK_LIMIT
+    from portal.output.work_calendar import PICK_LIMIT
 
     if "worker" in (attrs.get("search_columns") or []):
         rel = dict(attrs.get("search_form_query_rel_fields") or {})
@@ -309,7 +309,7 @@ def model_api(model, resource_name: str, like=None, **attrs):
 
 def add(appbuilder, view, title: str, category: str, grants: dict, icon: str = "fa-table"):
     """Register a screen under a menu category and grant its permissions: ``grants`` maps role → permission
-    regex (portal.security.READ / WRITE)."""
+    regex (portal.people.security.READ / WRITE)."""
     label = lazy_gettext(title)
     # a title that already names a list (就業履歴一覧) is its own list title
     view.list_title = label if title.endswith("一覧") else lazy_gettext("%(title)s一覧", title=label)

@@ -1,5 +1,5 @@
 """The administrator's screen for importing the official trade and qualification code lists (CSV, UTF-8,
-with or without BOM). The same parsing and upsert as ``ccus import-codes`` (portal.codes)."""
+with or without BOM). The same parsing and upsert as ``ccus import-codes`` (portal.people.codes)."""
 from __future__ import annotations
 
 from flask import flash
@@ -7,9 +7,9 @@ from flask_appbuilder import SimpleFormView
 from flask_appbuilder.forms import DynamicForm
 from flask_wtf.file import FileField
 
-from portal import codes
-from portal.db import db
-from portal.errors import DomainError
+from portal.people import codes
+from portal.app.db import db
+from portal.app.errors import DomainError
 
 
 class CodeImportForm(DynamicForm):

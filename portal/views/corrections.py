@@ -1,6 +1,6 @@
 """直接入力・事後補正 screens: the request form (worker or employer's 事業者責任者), 現場ID付与, and the list where
 the prime contractor approves or rejects one by one or in bulk (FAB actions), with how many wait and for how
-long. Every rule is portal.corrections'; these screens only collect input and show the outcome."""
+long. Every rule is portal.history.corrections'; these screens only collect input and show the outcome."""
 from __future__ import annotations
 
 import datetime
@@ -10,16 +10,18 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
 from sqlalchemy import select
 
-from portal import corrections, day_notes, errors
-from portal.db import db
-from portal.errors import DomainError
+from portal.history import corrections
+from portal.output import day_notes
+from portal.app import errors
+from portal.app.db import db
+from portal.app.errors import DomainError
 from portal.models import Trade
 from portal.models.corrections import REASONS, STATUS_PENDING, WorkCorrection
 from portal.models.structure import POSITIONS
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, leads_a_site
-from portal.security import READ
+from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, leads_a_site
+from portal.people.security import READ
 from portal.views.base import add, model_view
-from portal.work_calendar import visible_workers
+from portal.output.work_calendar import visible_workers
 
 HISTORY = "就業履歴"
 DECIDE = READ + "|approve|reject"

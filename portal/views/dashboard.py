@@ -1,14 +1,15 @@
-"""The landing page of administrators and employers (事業者責任者): their to-do list (portal.dashboards), each
+"""The landing page of administrators and employers (事業者責任者): their to-do list (portal.output.dashboards), each
 line with how many and a link to where it is fixed. Prime contractors and 現場管理者 also get their site board."""
 from __future__ import annotations
 
 from flask import current_app
 from flask_appbuilder import BaseView, expose, has_access
 
-from portal import clock, dashboards
-from portal.db import db
-from portal.scoping import ROLE_EMPLOYER as E, current_scope, leads_a_site
-from portal.security import grant
+from portal.app import clock
+from portal.output import dashboards
+from portal.app.db import db
+from portal.people.scoping import ROLE_EMPLOYER as E, current_scope, leads_a_site
+from portal.people.security import grant
 
 
 class DashboardView(BaseView):

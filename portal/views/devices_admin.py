@@ -7,14 +7,14 @@ from flask import current_app, flash, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
-from portal import device_settings
-from portal.db import db
-from portal.device_admin import find_device, register_device, revoke_device
+from portal.devices import settings as device_settings
+from portal.app.db import db
+from portal.devices.keys import find_device, register_device, revoke_device
 from portal.devices import device_types
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 from portal.models import Device, Site
-from portal.plugin_host import installed_plugins
-from portal.scoping import current_scope
+from portal.devices.host import installed_plugins
+from portal.people.scoping import current_scope
 
 
 def _sites():
@@ -120,7 +120,7 @@ class DeviceAdminView(BaseView):
 
 
 def register(appbuilder) -> None:
-    from portal.scoping import ROLE_EMPLOYER as E
+    from portal.people.scoping import ROLE_EMPLOYER as E
     from portal.views.base import add
 
     add(appbuilder, DeviceAdminView, "入退場デバイスの登録・失効", "管理", {E: "can_list|can_add|can_revoke|can_settings"}, icon="fa-key")

@@ -1,7 +1,7 @@
 """The 技能者情報 screen (like the seed's 310_閲覧 → 10_技能者情報) that any allowed viewer can open, with its
 CSV, and the 開示設定 screens: the worker's 380_開示設定 and the employer's 830_開示設定 → 10_所属技能者.
 
-Both show only what portal.disclosure allows: the screen and the CSV are built from
+Both show only what portal.people.disclosure allows: the screen and the CSV are built from
 ``disclosure.worker_information`` and from nothing else."""
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from flask import Response, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
-from portal import audit, disclosure
-from portal.errors import DomainError
-from portal.ids import validate_ccus_id
+from portal.people import audit, disclosure
+from portal.app.errors import DomainError
+from portal.app.ids import validate_ccus_id
 from portal.models import Affiliation, Worker
 from portal.models.disclosure import CONSENTABLE, ITEM_BY_CODE, ITEMS, NEVER_ITEMS
-from portal.scoping import current_scope
+from portal.people.scoping import current_scope
 
 NO_INFORMATION = "表示できる技能者情報がありません（技能者IDが正しいか、開示されているかをご確認ください）。"
 
@@ -90,7 +90,7 @@ def display(info: dict) -> list[dict]:
 
 
 def information_for(session, worker_code: str) -> dict | None:
-    """Validate the ID, ask portal.disclosure what this viewer may see, note it in the audit trail."""
+    """Validate the ID, ask portal.people.disclosure what this viewer may see, note it in the audit trail."""
     code = validate_ccus_id(worker_code, "worker")
     pk = disclosure.find_worker_pk(session, code)
     if pk is None:
@@ -225,7 +225,7 @@ class DisclosureView(BaseView):
 
 
 def register(appbuilder) -> None:
-    from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W
+    from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W
     from portal.views.base import add
 
     info = "can_search|can_show|can_csv"

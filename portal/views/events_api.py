@@ -12,13 +12,14 @@ import json
 from flask import current_app, jsonify, make_response, request
 from flask_appbuilder.api import BaseApi, expose
 
-from portal import batch_json, posting_rules
-from portal.db import db
-from portal.device_admin import authenticate_device, bearer
-from portal.errors import DomainError, read_capped
+from portal.ingest import batch_json
+from portal.devices import posting as posting_rules
+from portal.app.db import db
+from portal.devices.keys import authenticate_device, bearer
+from portal.app.errors import DomainError, read_capped
 from portal.devices import device_types
 from portal.ingest import REASONS, Limits, ingest_for_app
-from portal.refusals import REFUSALS, REFUSED
+from portal.devices.refusals import REFUSALS, REFUSED
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # 1,000 events with their extras fit easily
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 
-from portal.scoping import ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER
+from portal.people.scoping import ROLE_ADMIN, ROLE_EMPLOYER, ROLE_SITE_MANAGER, ROLE_WORKER
 
 START = {  # role → endpoint of its first screen, in order of precedence
     ROLE_WORKER: "WorkerPortalView.menu",

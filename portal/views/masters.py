@@ -26,11 +26,11 @@ from portal.models import (
 )
 from portal.models.employers import DETAIL_COLUMNS
 from portal.models.workers import AFFILIATION_CHANGES, AFFILIATION_STATUSES
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, item_readers
-from portal.shifts import MAX_SHIFT_HOURS_RANGE
-from portal.security import READ, WRITE
+from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, item_readers
+from portal.history.shifts import MAX_SHIFT_HOURS_RANGE
+from portal.people.security import READ, WRITE
 from portal.views.base import CcusId, add, add_api, model_api, model_view, worker_choices
-from portal.work_calendar import PICK_LIMIT
+from portal.output.work_calendar import PICK_LIMIT
 
 MASTER = "マスタ"
 WORKERS = "技能者"
@@ -75,7 +75,7 @@ EmployerDetailView = model_view(
 
 WORKER_COLUMNS = ["worker_id", "name", "name_kana", "name_roman", "common_name", "level", "level_since",
                   "registration_type", "identity_document", "card_expires_on", "registered_on", "updated_on"]
-# What evaluation and registration set (portal.scoping.REGISTRATION_FIELDS): the administrator's screen only.
+# What evaluation and registration set (portal.people.scoping.REGISTRATION_FIELDS): the administrator's screen only.
 REGISTRATION_COLUMNS = ["level", "level_since", "registration_type", "identity_document", "card_expires_on",
                         "registered_on", "updated_on"]
 WORKER_VALIDATORS = {"worker_id": [CcusId("worker", Worker, "worker_id")],
@@ -125,7 +125,7 @@ WorkerAwardView = model_view(WorkerAward, **item_worker_choices(WorkerAward), li
 
 
 def _affiliation_status_choices(self, form, pk):
-    """The status select offers the changes allowed from the stored status (portal.validation checks them
+    """The status select offers the changes allowed from the stored status (portal.people.validation checks them
     again on every flush, screens and REST alike)."""
     stored = self.datamodel.get(pk)
     if stored is not None:
@@ -144,7 +144,7 @@ AffiliationView = model_view(
     edit_columns=["status", "is_primary", "ended_on"], search_columns=["worker", "employer", "status", "is_primary"],
 )
 
-# shown under the field: what the setting does (portal.shifts)
+# shown under the field: what the setting does (portal.history.shifts)
 MAX_SHIFT_HOURS_HELP = lazy_gettext("入場から退場までの最長時間(1〜23時間、既定16)。日付をまたぐ勤務(夜間工事)は、"
                                     "この時間内なら勤務を始めた日の就業履歴になります。")
 SITE_COLUMNS = ["site_id", "name", "prime_employer", "order_type", "accumulation_start", "accumulation_end",
@@ -171,12 +171,12 @@ StructureLinkView = model_view(
 ROSTER_COLUMNS = ["site", "worker", "employer", "trade", "position", "work_content", "hazardous_work",
                   "start_date", "end_date", "entry_education_on"]
 def _tokyo_today():
-    from portal.clock import tokyo_today
+    from portal.app.clock import tokyo_today
 
     return tokyo_today()
 
 
-# 適用開始日: an edit of trade, role, work content or hazardous work is a new fact from this day (portal.roster_changes);
+# 適用開始日: an edit of trade, role, work content or hazardous work is a new fact from this day (portal.history.roster_changes);
 # the REST API's edits take effect today
 SiteWorkerRegistrationView = model_view(
     SiteWorkerRegistration, list_columns=["site", "worker", "employer", "trade", "position", "start_date", "end_date"],

@@ -1,11 +1,11 @@
 """Read-only screens over what devices and people recorded: work histories, entry/exit events, devices and
-the audit log. Histories and events change only through portal.ingest and portal.histories."""
+the audit log. Histories and events change only through portal.ingest and portal.history.histories."""
 from __future__ import annotations
 
-from portal import device_settings
+from portal.devices import settings as device_settings
 from portal.models import AuditLog, Device, EntryExitEvent, WorkHistory
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W
-from portal.security import READ
+from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W
+from portal.people.security import READ
 from portal.views.base import PortalInterface, add, add_api, model_api, model_view
 
 HISTORY = "就業履歴"
@@ -51,7 +51,7 @@ DeviceView = model_view(
 
 
 def _mask_settings(rows) -> None:
-    """The API's device rows with their secret settings masked, as on the screens (portal.device_settings)."""
+    """The API's device rows with their secret settings masked, as on the screens (portal.devices.settings)."""
     secrets = device_settings.all_secret_names()
     for row in rows:
         if isinstance(row.get("settings"), dict):

@@ -15,13 +15,14 @@ from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
 import reports
-from portal import audit, jobs, work_calendar
-from portal.clock import tokyo_today
-from portal.db import db
-from portal.errors import DomainError
+from portal.people import audit
+from portal.output import jobs, work_calendar
+from portal.app.clock import tokyo_today
+from portal.app.db import db
+from portal.app.errors import DomainError
 from portal.models import ReportJob
 from portal.models.jobs import DONE, FAILED, STATUS_LABELS
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope
+from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope
 from portal.views.base import add
 from reports.base import FILTERS, FORMATS, parse_params
 
@@ -204,7 +205,7 @@ PERMISSIONS = "can_menu|can_show|can_export|can_job|can_status|can_download|can_
 def register(appbuilder) -> None:
     add(appbuilder, ReportsView, "帳票出力", "帳票", {E: PERMISSIONS, M: PERMISSIONS, W: PERMISSIONS}, icon="fa-print")
 
-    def purge_schedule():  # the web process's purge thread, unless Celery's beat purges (portal.jobs)
+    def purge_schedule():  # the web process's purge thread, unless Celery's beat purges (portal.output.jobs)
         jobs.ensure_purger(current_app._get_current_object())
 
     current_app.before_request(purge_schedule)

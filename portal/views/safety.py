@@ -10,8 +10,8 @@ from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.validators import NumberRange, Optional
 
-from portal import audit
-from portal.db import db
+from portal.people import audit
+from portal.app.db import db
 from portal.models import Employer, Site
 from portal.models.safety import (
     FOREIGN_STATUSES,
@@ -25,14 +25,14 @@ from portal.models.safety import (
     WorkerForeignStatus,
     WorkerSafetyRecord,
 )
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope
-from portal.security import READ, WRITE
+from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope
+from portal.people.security import READ, WRITE
 from portal.views.base import add, add_api, model_api, model_view
 from portal.views.masters import item_worker_choices
 
 SAFETY = "安全書類"
 
-# The 作業員名簿 items are a worker's personal data: every view and change goes to its trail (portal.audit).
+# The 作業員名簿 items are a worker's personal data: every view and change goes to its trail (portal.people.audit).
 audit.WHAT_LABELS.update({"WorkerSafetyRecord": "作業員名簿の記載事項", "WorkerForeignStatus": "外国人技能実習生・特定技能"})
 for _model in (WorkerSafetyRecord, WorkerForeignStatus):
     audit.watch(_model)

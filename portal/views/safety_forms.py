@@ -11,13 +11,14 @@ from flask import after_this_request, current_app, flash, g, redirect, request, 
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import func, select
 
-from portal import audit, jobs
-from portal.clock import tokyo_today
-from portal.db import db
-from portal.errors import DomainError
+from portal.people import audit
+from portal.output import jobs
+from portal.app.clock import tokyo_today
+from portal.app.db import db
+from portal.app.errors import DomainError
 from portal.models import Employer, Site, SiteWorkerRegistration, StructureLink
 from portal.models.safety import APPROVED, RETURN_REASONS, SUBMITTED, SiteContract
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, current_scope
+from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, current_scope
 from portal.views.base import add
 from reports.base import MEDIA_TYPES
 from reports.safety import (REVISION, forms, induction, insurance, ledger, notice, notice_files, roster, roster_files, sheet,

@@ -1,6 +1,6 @@
 """Monthly history screens and the site board: the worker's calendar (report 2-3) with its summary figures and
 level progress, the employer's monthly list of its workers (report 2-4), and the prime contractor's live site
-board. The rows come from portal.work_calendar, portal.evaluation and portal.site_board, through the scoped
+board. The rows come from portal.output.work_calendar, portal.output.evaluation and portal.output.site_board, through the scoped
 session: each role sees only its scope."""
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from flask import flash, g, jsonify, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 
-from portal import clock, corrections, day_notes, evaluation, site_board, work_calendar
-from portal.corrections import actor_of, today_in_tokyo
-from portal.db import db
-from portal.errors import DomainError
-from portal.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope
+from portal.app import clock
+from portal.history import corrections
+from portal.output import day_notes, evaluation, site_board, work_calendar
+from portal.history.corrections import actor_of, today_in_tokyo
+from portal.app.db import db
+from portal.app.errors import DomainError
+from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope
 from portal.views.base import add
 
 HISTORY = "就業履歴"

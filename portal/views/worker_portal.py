@@ -3,7 +3,7 @@ phone; and the screens where the other side handles the worker's applications (t
 requests, the operator issues reissued cards).
 
 Every query here runs through the worker's row scope; the only reads outside it are reviewed: the employer
-search (public registry fields only, like the national 登録事業者検索) and the 閲覧記録 (portal.audit.viewer_log:
+search (public registry fields only, like the national 登録事業者検索) and the 閲覧記録 (portal.people.audit.viewer_log:
 the companies that looked at the worker's data and when, from its own audit rows)."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from flask_login import current_user, logout_user
 from sqlalchemy import or_, select
 from werkzeug.security import check_password_hash
 
-from portal import audit, worker_requests
-from portal.errors import DomainError
+from portal.people import audit, worker_requests
+from portal.app.errors import DomainError
 from portal.models import (
     Affiliation,
     Employer,
@@ -23,7 +23,7 @@ from portal.models import (
     WorkHistory,
 )
 from portal.models.applications import CHANGE_KINDS, PENDING, REISSUE_REASONS, CardReissueRequest, ChangeRequest
-from portal.scoping import ALL, current_scope, using_scope
+from portal.people.scoping import ALL, current_scope, using_scope
 
 MENU = [
     ("310", "閲覧", [("10", "技能者情報", "WorkerPortalView.information"), ("20", "就業履歴", "WorkerPortalView.histories"),
@@ -274,7 +274,7 @@ class CardReissueAdminView(BaseView):
 
 
 def register(appbuilder) -> None:
-    from portal.scoping import ROLE_EMPLOYER as E, ROLE_WORKER as W
+    from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_WORKER as W
     from portal.views.base import add
 
     add(appbuilder, WorkerPortalView, "技能者メニュー", "技能者メニュー", {W: "can_menu"}, icon="fa-hard-hat")

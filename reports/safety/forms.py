@@ -1,4 +1,4 @@
-"""The safety forms as background jobs (portal.jobs, the 帳票's own machinery): each form is a
+"""The safety forms as background jobs (portal.output.jobs, the 帳票's own machinery): each form is a
 :class:`reports.base.Report` with a ``produce`` step instead of rows, so that a job of it is stored, run (thread or
 Celery), followed, downloaded, retried and purged exactly like a 帳票's, on the same screens (ReportsView's job
 pages find it through :func:`reports.get`). The 帳票 menu does not list them: they are offered on the 安全書類
@@ -17,7 +17,7 @@ import secrets
 from pathlib import Path
 from typing import Callable
 
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, Report
 from reports.safety import induction, insurance, ledger, notice, notice_files, roster, roster_files, sheet, tree, tree_files
 from reports.safety.rules import check_company
@@ -99,9 +99,9 @@ class Form:
 
 
 def request_job(session, user, form_id: str, fmt: str, raw: dict, config, remote_addr: str | None = None):
-    """Check and store a job of a safety form for ``user`` (portal.jobs.dispatch then runs it)."""
-    from portal import jobs
-    from portal.clock import now, tokyo_today
+    """Check and store a job of a safety form for ``user`` (portal.output.jobs.dispatch then runs it)."""
+    from portal.output import jobs
+    from portal.app.clock import now, tokyo_today
     from portal.models.jobs import QUEUED, ReportJob
 
     form = FORMS.get(form_id)

@@ -12,7 +12,7 @@ import datetime
 from sqlalchemy import select
 
 from portal.models.safety import SiteStaff
-from portal.scoping import using_scope
+from portal.people.scoping import using_scope
 from reports.base import Viewer
 from reports.safety import roster
 from reports.safety.sheet import Sheet

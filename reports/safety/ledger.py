@@ -19,10 +19,10 @@ import datetime
 
 from sqlalchemy import select
 
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 from portal.models import Employer, Site, StructureLink
 from portal.models.safety import SafetySubmission, SiteContract, SiteStaff
-from portal.scoping import using_scope
+from portal.people.scoping import using_scope
 from reports.base import Viewer
 from reports.safety import submission, tree
 from reports.safety.notice import ROLES as SUB_ROLES

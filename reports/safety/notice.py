@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from portal.models import Employer, EmployerDetail, Site, SiteWorkerRegistration, StructureLink
 from portal.models.safety import ConstructionLicense, SiteContract, SiteStaff, WorkerForeignStatus
-from portal.scoping import using_scope
+from portal.people.scoping import using_scope
 from reports.base import Viewer
 from reports.items import HIDDEN
 from reports.safety import REVISION

@@ -3,11 +3,11 @@ one site, 10 workers a page, 6 printed rows each (forms.md §1.5).
 
 Which workers: the company's roster rows (施工体制技能者登録) active on the day of the 名簿, as the viewer's own
 row scope lists them. What of each: every cell is a worker item printed only when
-:func:`portal.disclosure.may_see` allows it for the viewer (reports.items.Items), else 非開示; the facts are
-read in a separate session under ALL, like portal.disclosure.worker_information, and only allowed values leave
+:func:`portal.people.disclosure.may_see` allows it for the viewer (reports.items.Items), else 非開示; the facts are
+read in a separate session under ALL, like portal.people.disclosure.worker_information, and only allowed values leave
 :func:`build`. The 生年月日 is a 共通非公開項目: the company's own 名簿 prints it, the prime's gets the 年齢.
 The 雇用保険 number is printed as its last 4 digits (the only part stored); no 健康保険 記号・番号 or
-基礎年金番号 exists to print (portal.safety_data).
+基礎年金番号 exists to print (portal.people.safety_data).
 """
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import datetime
 
 from sqlalchemy import select
 
-from portal.disclosure import _age
+from portal.people.disclosure import _age
 from portal.models import Employer, Site, SiteWorkerRegistration, StructureLink, Worker, WorkerInsurance, WorkerPersonal
 from portal.models import WorkerTrade
 from portal.models.safety import SiteStaff, WorkerForeignStatus, WorkerSafetyRecord
-from portal.scoping import ALL, using_scope
+from portal.people.scoping import ALL, using_scope
 from reports.base import Viewer
 from reports.items import HIDDEN, Items
 from reports.safety import REVISION
@@ -126,7 +126,7 @@ def _first_tier(reader, site_id: int, employer_id: int, prime_id: int) -> tuple[
 def build(session, viewer: Viewer, site_id: int, employer_id: int, day: datetime.date, title: str = TITLE) -> Roster:
     """The 名簿 of ``employer_id`` on ``site_id`` as of ``day``, for ``viewer`` (the session is under its scope).
     ``title``: the form a refusal names (AZ7 and 第7号 are built from the 名簿's rows)."""
-    from portal.db import ScopedSession
+    from portal.app.db import ScopedSession
 
     check_company(viewer.scope, site_id, employer_id, title)
     with using_scope(session, viewer.scope):
@@ -136,7 +136,7 @@ def build(session, viewer: Viewer, site_id: int, employer_id: int, day: datetime
             .order_by(SiteWorkerRegistration.id)).scalars().all()
     regs = [r for r in regs if r.active_on(day)]
     if site is None:
-        from portal.errors import DomainError
+        from portal.app.errors import DomainError
 
         raise DomainError("site_not_found", "現場が見つかりません。", 404)
     items = Items(session, viewer)

@@ -1,8 +1,8 @@
 """Who may produce which safety form, as plain functions over a scope (the seed's AZ table)."""
 from __future__ import annotations
 
-from portal.errors import DomainError
-from portal.scoping import Scope
+from portal.app.errors import DomainError
+from portal.people.scoping import Scope
 
 
 def branch_of(scope: Scope, site_id: int) -> frozenset:

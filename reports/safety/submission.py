@@ -21,11 +21,11 @@ import datetime
 
 from sqlalchemy import select
 
-from portal.clock import TOKYO, now
-from portal.errors import DomainError
+from portal.app.clock import TOKYO, now
+from portal.app.errors import DomainError
 from portal.models import Employer, StructureLink
 from portal.models.safety import APPROVED, RETURN_REASONS, RETURNED, SUBMITTED, SafetySubmission
-from portal.scoping import ALL, ROLE_EMPLOYER, employer_scope, using_scope
+from portal.people.scoping import ALL, ROLE_EMPLOYER, employer_scope, using_scope
 from reports.base import Viewer
 from reports.safety import notice, roster
 

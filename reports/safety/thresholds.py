@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from portal.models import Site, StructureLink
 from portal.models.safety import SiteContract
-from portal.scoping import using_scope
+from portal.people.scoping import using_scope
 
 # (in force from, until, 下請契約の総額 for other work, for 建築一式工事), 円
 THRESHOLDS = [

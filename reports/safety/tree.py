@@ -15,10 +15,10 @@ import datetime
 
 from sqlalchemy import select
 
-from portal.errors import DomainError
+from portal.app.errors import DomainError
 from portal.models import Employer, Site, StructureLink
 from portal.models.safety import ConstructionLicense, SiteContract, SiteStaff
-from portal.scoping import using_scope
+from portal.people.scoping import using_scope
 from reports.base import Viewer
 from reports.safety import REVISION
 from reports.safety.rules import branch_of

@@ -1,7 +1,7 @@
 """ccus-face: face recognition (顔認証) for ccus-portal.
 
 - Enrolment (顔写真の登録, /face/enrolment/): the employer's 事業者責任者 uploads a photo of one of its workers;
-  exactly one face must be in it. Only the face encoding is stored, encrypted (portal.credentials).
+  exactly one face must be in it. Only the face encoding is stored, encrypted (portal.devices.credentials).
 - Identification (POST /api/v1/face/events, device key): a gate camera or phone posts a photo; the face is
   compared with the encodings of the workers on the device's site roster, within the device's tolerance, and
   the core ingest function records an event with method 顔. An unrecognised face is recorded too, as a

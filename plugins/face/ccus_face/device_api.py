@@ -17,7 +17,7 @@ The face is compared only with the workers on the device's site roster that day,
 too, without a worker (not counted), so a site manager sees that someone was turned away.
 A match needs the second-closest worker at least the device's ``margin`` further away, else the photo is
 refused (``ambiguous_match``); the same frame again under another event id is refused (``replayed``). A refused
-photo is kept for the audit (portal.refusals), not counted; the answer says ``rejected`` with the code.
+photo is kept for the audit (portal.devices.refusals), not counted; the answer says ``rejected`` with the code.
 The answer: ``{"result", "code"?, "worker_id"?, "name"?, "distance"?, "event_id"}``, 200 unless rejected.
 """
 from __future__ import annotations

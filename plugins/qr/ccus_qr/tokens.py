@@ -54,7 +54,7 @@ def issued_at(payload: str) -> int:
 def check_worker(key: bytes, payload, now: float | None = None,
                  max_age_days: float = DEFAULT_MAX_AGE_DAYS) -> tuple[str | None, str]:
     """(技能者ID, "ok") for a genuine QR within its age, else (None, reason): malformed, foreign (signed by
-    another installation), forged (or altered), expired, not_yet_valid — the codes of portal.refusals."""
+    another installation), forged (or altered), expired, not_yet_valid — the codes of portal.devices.refusals."""
     now = time.time() if now is None else now
     parts = str(payload or "").strip().split(".")
     if len(parts) == 4 and parts[0] == OLD_PREFIX:

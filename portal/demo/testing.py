@@ -1,0 +1,238 @@
+"""pytest fixtures shared by the core's and the plugins' tests (loaded by the root conftest.py).
+
+An app per test from ``create_app(config)``, on SQLite by default, or on PostgreSQL when
+``CCUS_TEST_DATABASE_URL`` is set (each test gets a fresh schema there). The demo data is built once per
+session into a template and copied for each test that asks for it (``demo_app``), so tests stay fast.
+A client per principal logs in through the real login form (``login``).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from portal import create_app
+
+PG_URL = os.environ.get("CCUS_TEST_DATABASE_URL")
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+class Database:
+    """A throwaway database for one test: a SQLite file, or a PostgreSQL schema."""
+
+    def __init__(self, tmp_path: Path):
+        self.schema = None
+        if PG_URL:
+            self.schema = f"t_{uuid.uuid4().hex[:12]}"
+            engine = create_engine(PG_URL)
+            with engine.begin() as c:
+                c.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            engine.dispose()
+            self.url = _pg_schema_url(self.schema)
+        else:
+            self.path = tmp_path / "ccus.db"
+            self.url = f"sqlite:///{self.path}"
+
+    def drop(self) -> None:
+        if self.schema:
+            engine = create_engine(PG_URL)
+            with engine.begin() as c:
+                c.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            engine.dispose()
+
+
+def make_app(url: str, instance: Path, **extra):
+    os.environ["CCUS_INSTANCE"] = str(instance)
+    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret-key-for-the-ccus-portal-tests", "WTF_CSRF_ENABLED": False,
+              "RATELIMIT_ENABLED": False, "AUTH_RATE_LIMITED": False, "CCUS_CREDENTIAL_KEY": "test-credential-key"}
+    config.update(extra)
+    return create_app(config)
+
+
+@pytest.fixture
+def database(tmp_path):
+    db = Database(tmp_path)
+    yield db
+    db.drop()
+
+
+@pytest.fixture
+def app(database, tmp_path):
+    """An app over an empty schema (created with create_all: tests only)."""
+    from flask_appbuilder import Model
+
+    import portal.models  # noqa: F401
+
+    engine = create_engine(database.url)
+    Model.metadata.create_all(engine)
+    engine.dispose()
+    application = make_app(database.url, tmp_path / "instance")
+    yield application
+    _dispose(application)
+
+
+def _dispose(application) -> None:
+    from portal.app.db import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+_DEMO_TEMPLATE: dict = {}
+
+
+def _demo_template(tmp_path_factory):
+    """Build the demo once per test session: a SQLite file to copy, or a PostgreSQL schema to clone."""
+    if "logins" in _DEMO_TEMPLATE:
+        return _DEMO_TEMPLATE
+    from flask_appbuilder import Model
+
+    from portal import demo
+    from portal.app.db import db
+
+    base = tmp_path_factory.mktemp("demo")
+    template = Database(base)
+    engine = create_engine(template.url)
+    Model.metadata.create_all(engine)
+    engine.dispose()
+    application = make_app(template.url, base / "instance")
+    with application.app_context():
+        logins = demo.build(db.session, application.appbuilder.sm, workers=int(os.environ.get("CCUS_TEST_DEMO_WORKERS", "60")))
+    _dispose(application)
+    _DEMO_TEMPLATE.update(template=template, logins=logins)
+    return _DEMO_TEMPLATE
+
+
+def _clone_pg_schema(source: str, target: str) -> None:
+    """Copy the demo schema: the same DDL (create_all, so foreign keys and named sequences are there too),
+    then the rows table by table in dependency order, then every sequence's position."""
+    from flask_appbuilder import Model
+
+    import portal.models  # noqa: F401
+
+    engine = create_engine(PG_URL)
+    with engine.begin() as c:
+        c.execute(text(f'CREATE SCHEMA "{target}"'))
+    target_engine = create_engine(_pg_schema_url(target))
+    Model.metadata.create_all(target_engine)
+    target_engine.dispose()
+    with engine.begin() as c:
+        for table in Model.metadata.sorted_tables:
+            columns = ", ".join(f'"{col.name}"' for col in table.columns)
+            c.execute(text(f'INSERT INTO "{target}"."{table.name}" ({columns}) '
+                           f'SELECT {columns} FROM "{source}"."{table.name}"'))
+        for (name,) in c.execute(text("select sequencename from pg_sequences where schemaname = :s"), {"s": source}).all():
+            last, called = c.execute(text(f'SELECT last_value, is_called FROM "{source}"."{name}"')).one()
+            c.execute(text(f'SELECT setval(\'"{target}"."{name}"\', {int(last)}, {"true" if called else "false"})'))
+    engine.dispose()
+
+
+@contextlib.contextmanager
+def demo_copy(folder: Path, tmp_path_factory, **config):
+    """An app over a private copy of the demo data (a SQLite file in ``folder``, or a cloned PostgreSQL schema),
+    with ``config`` on top of the test configuration; ``.logins`` lists the demo logins. For a fixture of any
+    scope: ``demo_app`` per test, a module's own (``scope="module"``) where the tests may share one copy."""
+    tpl = _demo_template(tmp_path_factory)
+    template: Database = tpl["template"]
+    if PG_URL:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        _clone_pg_schema(template.schema, schema)
+        url = _pg_schema_url(schema)
+    else:
+        target = folder / "ccus.db"
+        shutil.copy(template.path, target)
+        url = f"sqlite:///{target}"
+        schema = None
+    application = make_app(url, folder / "instance", **config)
+    application.logins = json.loads(json.dumps(tpl["logins"]))
+    try:
+        yield application
+    finally:
+        _dispose(application)
+        if schema:
+            engine = create_engine(PG_URL)
+            with engine.begin() as c:
+                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+
+@pytest.fixture
+def demo_app(tmp_path, tmp_path_factory):
+    """An app over a private copy of the demo data; ``demo_app.logins`` lists the demo logins."""
+    with demo_copy(tmp_path, tmp_path_factory) as application:
+        yield application
+
+
+def login_of(application, role: str, index: int = 0) -> dict:
+    found = [entry for entry in application.logins if entry["role"] == role]
+    return found[index]
+
+
+def login(client, username: str, password: str):
+    """Log in through the real login form; returns the response of the page it lands on."""
+    page = client.get("/login/")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
+    data = {"username": username, "password": password}
+    if token:
+        data["csrf_token"] = token.group(1)
+    return client.post("/login/", data=data, follow_redirects=True)
+
+
+def api_token(client, username: str, password: str) -> str:
+    r = client.post("/api/v1/security/login", json={"username": str(username), "password": password,
+                                                     "provider": "db", "refresh": False})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()["access_token"]
+
+
+@pytest.fixture
+def client_for(demo_app):
+    """``client_for(role, index=0)`` → (test client logged in as that demo login, its login entry)."""
+
+    def make(role: str, index: int = 0):
+        entry = login_of(demo_app, role, index)
+        client = demo_app.test_client()
+        landed = login(client, entry["login"], entry["password"])
+        assert landed.status_code == 200
+        return client, entry
+
+    return make
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now: servers a test starts never meet another run's."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def artifacts(kind: str) -> Path:
+    """The folder where tests leave files to be looked at (screenshots, first pages of reports and forms):
+    $CCUS_TEST_ARTIFACTS/<kind>, by default test-artifacts/<kind> in the repository (not committed)."""
+    root = os.environ.get("CCUS_TEST_ARTIFACTS") or Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+    folder = Path(root) / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# ./dev.sh test (the README's command, and CI) sets CCUS_REQUIRE_ALL=1: a test whose part (Redis, PostgreSQL's
+# server binaries) is missing then runs and fails loudly instead of skipping, since a skipped part proves nothing.
+REQUIRE_ALL = bool(os.environ.get("CCUS_REQUIRE_ALL"))
+
+
+def missing(absent: bool) -> bool:
+    """For skipif: skip only where a part is absent on a developer's own run, never under ./dev.sh test."""
+    return absent and not REQUIRE_ALL
