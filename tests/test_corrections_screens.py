@@ -143,6 +143,13 @@ def test_a_direct_input_outside_the_employers_structure_is_refused_with_a_reason
     """O (w3's employer) has no place in site X's structure: a day there could never count, so the request is
     refused before anything is stored, on screen (Japanese, who can fix it) and in the domain (a stable code)."""
     ids = built
+    with world_app.app_context(), using_scope(db.session, ALL):  # the form says so before it is sent
+        from portal.output.day_notes import site_choices
+
+        warned = {c.code: c.warning for c in site_choices(db.session, ids["w3"], C.today_in_tokyo())}
+        assert "施工体制" in warned[IDS["X"]] and "施工体制" not in warned[IDS["Y"]]
+        inside = {c.code: c.warning for c in site_choices(db.session, ids["w2"], C.today_in_tokyo())}
+        assert "施工体制" not in inside[IDS["X"]]
     r = client(world_app, "w3").post("/corrections/new", data=form())
     page = r.get_data(as_text=True)
     assert r.status_code == 422 and "施工体制" in page and "招待" in page

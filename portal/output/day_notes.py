@@ -9,6 +9,7 @@ import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.history import corrections, histories
 from portal.history.histories import MISSING_LABELS
 from portal.models import WorkHistory
 from portal.models.histories import NOT_COUNTED_REASONS
@@ -142,6 +143,10 @@ def site_choices(session: Session, worker_id: int | None, today: datetime.date) 
     rostered = set() if worker_id is None else set(session.execute(select(SiteWorkerRegistration.site_id).where(
         SiteWorkerRegistration.worker_id == worker_id)).scalars())
     order = [i for i in recent if i in sites] + [i for i in sites if i not in recent]
+    # the worker's employers today: a request for a site where none has a place in the approved 施工体制 is
+    # refused (portal.history.corrections.check_structure); the form says so before it is sent
+    employers = set() if worker_id is None else set(corrections.employers_on(session, worker_id, today))
+    structure = histories.Context(session, [], order) if employers else None
     out = []
     for site_id in order:
         site = sites[site_id]
@@ -150,5 +155,8 @@ def site_choices(session: Session, worker_id: int | None, today: datetime.date) 
             warnings.append("元請の現場承認前のため計上されません（" + FIXES["site_unapproved"] + "）")
         if worker_id is not None and site_id not in rostered:
             warnings.append("作業員名簿に登録がないため計上されません（" + FIXES["worker_not_registered"] + "）")
+        if structure is not None and not employers & structure.connected(site_id, today):
+            warnings.append("所属事業者がこの現場の施工体制（承認済み）に入っていないため申請できません（"
+                            + FIXES["structure_gap"] + "）")
         out.append(SiteChoice(code=site.site_id, label=site.name, recent=site_id in recent, warning=" ".join(warnings)))
     return out
