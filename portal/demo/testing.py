@@ -156,7 +156,9 @@ def demo_copy(folder: Path, tmp_path_factory, **config):
         shutil.copy(template.path, target)
         url = f"sqlite:///{target}"
         schema = None
-    application = make_app(url, folder / "instance", **config)
+    # the template was built by the same code, so its permissions are in place: syncing them again (FAB_UPDATE_PERMS)
+    # cost 10-25 s of each test (FAB loads every role's permissions per view)
+    application = make_app(url, folder / "instance", **{"FAB_UPDATE_PERMS": False, **config})
     application.logins = json.loads(json.dumps(tpl["logins"]))
     try:
         yield application
