@@ -152,20 +152,12 @@ KEPT_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role",
 @pytest.fixture(scope="module")
 def world_app(tmp_path_factory):
     """One app per test module (creating an app costs seconds); each test empties its tables (``world``)."""
-    from flask_appbuilder import Model
-    from sqlalchemy import create_engine
-
-    import portal.models  # noqa: F401
-    from portal.demo.testing import Database, _dispose, make_app
+    from portal.demo.testing import Database, empty_app
 
     base = tmp_path_factory.mktemp("world")
     database = Database(base)
-    engine = create_engine(database.url)
-    Model.metadata.create_all(engine)
-    engine.dispose()
-    application = make_app(database.url, base / "instance")
-    yield application
-    _dispose(application)
+    with empty_app(database, base / "instance") as application:
+        yield application
     database.drop()
 
 

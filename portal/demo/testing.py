@@ -68,9 +68,9 @@ def database(tmp_path):
     db.drop()
 
 
-@pytest.fixture
-def app(database, tmp_path):
-    """An app over an empty schema (created with create_all: tests only)."""
+@contextlib.contextmanager
+def empty_app(database: Database, instance: Path):
+    """An app over ``database`` with an empty schema (created with create_all: tests only)."""
     from flask_appbuilder import Model
 
     import portal.models  # noqa: F401
@@ -78,9 +78,18 @@ def app(database, tmp_path):
     engine = create_engine(database.url)
     Model.metadata.create_all(engine)
     engine.dispose()
-    application = make_app(database.url, tmp_path / "instance")
-    yield application
-    _dispose(application)
+    application = make_app(database.url, instance)
+    try:
+        yield application
+    finally:
+        _dispose(application)
+
+
+@pytest.fixture
+def app(database, tmp_path):
+    """An app over an empty schema (created with create_all: tests only)."""
+    with empty_app(database, tmp_path / "instance") as application:
+        yield application
 
 
 def _dispose(application) -> None:
