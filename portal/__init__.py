@@ -5,6 +5,10 @@ import logging
 
 from flask import Flask
 
+from portal.app.interpreter import guard_ast_parse
+
+guard_ast_parse()  # before anything parses in two threads (werkzeug's URL rules, Jinja, report jobs)
+
 log = logging.getLogger(__name__)
 
 
