@@ -82,7 +82,8 @@ def test_the_endpoint_needs_no_csrf_token(demo_app, tmp_path):
     from portal.demo.testing import _dispose, make_app
 
     _device, key = new_device(demo_app)
-    strict = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "strict", WTF_CSRF_ENABLED=True)
+    strict = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "strict", WTF_CSRF_ENABLED=True,
+                      FAB_UPDATE_PERMS=False)
     try:
         r = post(strict.test_client(), key, {"events": [event(MEGURO, recent_day(2), 8)]})
         assert r.status_code == 200 and r.get_json()["accepted"] == 1

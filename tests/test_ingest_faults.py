@@ -66,7 +66,7 @@ INGEST_ONCE = textwrap.dedent("""
     from portal.models import Device
     from portal.people.scoping import ALL, using_scope
     from pathlib import Path
-    app = make_app(os.environ["CCUS_TEST_URL"], Path(os.environ["CCUS_TEST_INSTANCE"]))
+    app = make_app(os.environ["CCUS_TEST_URL"], Path(os.environ["CCUS_TEST_INSTANCE"]), FAB_UPDATE_PERMS=False)
     device_id, path = int(sys.argv[1]), sys.argv[2]
     batches = json.loads(Path(path).read_text())
     print("ready", flush=True)
@@ -111,7 +111,7 @@ SERVER = textwrap.dedent("""
     import os, sys
     from pathlib import Path
     from portal.demo.testing import make_app
-    app = make_app(os.environ["CCUS_TEST_URL"], Path(os.environ["CCUS_TEST_INSTANCE"]))
+    app = make_app(os.environ["CCUS_TEST_URL"], Path(os.environ["CCUS_TEST_INSTANCE"]), FAB_UPDATE_PERMS=False)
     app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True, use_reloader=False)
 """)
 

@@ -27,7 +27,7 @@ REDIS = "redis://127.0.0.1:6379/0"
 
 
 def test_a_locked_account_gets_a_japanese_429_with_retry_after_on_the_form_and_the_api(demo_app, tmp_path):
-    app = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "limited", RATELIMIT_ENABLED=True,
+    app = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "limited", FAB_UPDATE_PERMS=False, RATELIMIT_ENABLED=True,
                    AUTH_RATE_LIMITED=True, AUTH_RATE_LIMIT="1000 per minute")
     try:
         entry = login_of(demo_app, "employer")

@@ -132,7 +132,7 @@ def test_reset_does_not_reveal_whether_an_id_exists(demo_app):
 
 
 def test_login_is_rate_limited(demo_app, tmp_path):
-    app = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "limited", RATELIMIT_ENABLED=True,
+    app = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "limited", FAB_UPDATE_PERMS=False, RATELIMIT_ENABLED=True,
                    AUTH_RATE_LIMITED=True, AUTH_RATE_LIMIT="5 per 60 second")
     try:
         client = app.test_client()

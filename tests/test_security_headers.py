@@ -33,7 +33,8 @@ def test_every_answer_carries_the_security_headers_and_hsts_only_over_https(app)
 
 
 def test_behind_a_trusted_proxy_hsts_follows_the_forwarded_scheme(app, tmp_path):
-    proxied = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "proxied", CCUS_TRUSTED_PROXIES=1)
+    proxied = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "proxied", CCUS_TRUSTED_PROXIES=1,
+                       FAB_UPDATE_PERMS=False)
     try:
         client = proxied.test_client()
         _assert_headers(client.get("/login/", headers={"X-Forwarded-Proto": "https"}), https=True)

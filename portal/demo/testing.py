@@ -7,12 +7,14 @@ A client per principal logs in through the real login form (``login``).
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import re
 import shutil
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -68,17 +70,44 @@ def database(tmp_path):
     db.drop()
 
 
+_EMPTY_TEMPLATE: dict = {}
+
+
+def _empty_template() -> Database:
+    """An empty schema (create_all: tests only) whose roles and permissions FAB has synced, built once per test
+    session: FAB's sync over an empty database costs 10-60 s (it commits every grant), copying the result
+    takes a fraction of a second."""
+    if "template" not in _EMPTY_TEMPLATE:
+        from flask_appbuilder import Model
+
+        import portal.models  # noqa: F401
+
+        base = Path(tempfile.mkdtemp(prefix="ccus-empty-"))
+        template = Database(base)
+        engine = create_engine(template.url)
+        Model.metadata.create_all(engine)
+        engine.dispose()
+        _dispose(make_app(template.url, base / "instance"))
+        _EMPTY_TEMPLATE["template"] = template
+        atexit.register(shutil.rmtree, base, True)
+        atexit.register(template.drop)
+    return _EMPTY_TEMPLATE["template"]
+
+
+def _copy_database(template: Database, target: Database) -> None:
+    """``target`` (a fresh Database) becomes a copy of ``template``."""
+    if PG_URL:
+        _clone_pg_schema(template.schema, target.schema, create=False)
+    else:
+        shutil.copy(template.path, target.path)
+
+
 @contextlib.contextmanager
 def empty_app(database: Database, instance: Path):
-    """An app over ``database`` with an empty schema (created with create_all: tests only)."""
-    from flask_appbuilder import Model
-
-    import portal.models  # noqa: F401
-
-    engine = create_engine(database.url)
-    Model.metadata.create_all(engine)
-    engine.dispose()
-    application = make_app(database.url, instance)
+    """An app over ``database`` with an empty schema: a copy of the session's synced empty template, so the app
+    skips FAB's permission sync (FAB_UPDATE_PERMS off: the template was built by the same code)."""
+    _copy_database(_empty_template(), database)
+    application = make_app(database.url, instance, FAB_UPDATE_PERMS=False)
     try:
         yield application
     finally:
@@ -107,17 +136,13 @@ def _demo_template(tmp_path_factory):
     """Build the demo once per test session: a SQLite file to copy, or a PostgreSQL schema to clone."""
     if "logins" in _DEMO_TEMPLATE:
         return _DEMO_TEMPLATE
-    from flask_appbuilder import Model
-
     from portal import demo
     from portal.app.db import db
 
     base = tmp_path_factory.mktemp("demo")
     template = Database(base)
-    engine = create_engine(template.url)
-    Model.metadata.create_all(engine)
-    engine.dispose()
-    application = make_app(template.url, base / "instance")
+    _copy_database(_empty_template(), template)
+    application = make_app(template.url, base / "instance", FAB_UPDATE_PERMS=False)
     with application.app_context():
         logins = demo.build(db.session, application.appbuilder.sm, workers=int(os.environ.get("CCUS_TEST_DEMO_WORKERS", "60")))
     _dispose(application)
@@ -125,7 +150,7 @@ def _demo_template(tmp_path_factory):
     return _DEMO_TEMPLATE
 
 
-def _clone_pg_schema(source: str, target: str) -> None:
+def _clone_pg_schema(source: str, target: str, create: bool = True) -> None:
     """Copy the demo schema: the same DDL (create_all, so foreign keys and named sequences are there too),
     then the rows table by table in dependency order, then every sequence's position."""
     from flask_appbuilder import Model
@@ -133,8 +158,9 @@ def _clone_pg_schema(source: str, target: str) -> None:
     import portal.models  # noqa: F401
 
     engine = create_engine(PG_URL)
-    with engine.begin() as c:
-        c.execute(text(f'CREATE SCHEMA "{target}"'))
+    if create:
+        with engine.begin() as c:
+            c.execute(text(f'CREATE SCHEMA "{target}"'))
     target_engine = create_engine(_pg_schema_url(target))
     Model.metadata.create_all(target_engine)
     target_engine.dispose()

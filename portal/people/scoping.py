@@ -408,9 +408,31 @@ def criteria(scope: Scope) -> dict:
     """The WHERE criterion for each scoped model under ``scope``."""
     if scope.is_all:
         return {}
+    return {**_core_criteria(scope), **_extra_criteria(scope)}
+
+
+def _extra_criteria(scope: Scope) -> dict:
     if scope.kind == "none":
-        return {m: false() for m in SCOPED_MODELS + tuple(EXTRA_RULES)}
-    return {**_core_criteria(scope), **{model: read(scope) for model, (read, _write) in EXTRA_RULES.items()}}
+        return {m: false() for m in EXTRA_RULES}
+    return {model: read(scope) for model, (read, _write) in EXTRA_RULES.items()}
+
+
+def loader_options(scope: Scope) -> list:
+    """``criteria`` as the loader options a statement takes. The core models' options are built once per scope:
+    each with_loader_criteria coerces its criterion, and some sixty of them per statement cost more than the
+    statement on SQLite (FAB's ~5,000 start-up queries run under the anonymous scope)."""
+    if scope.is_all:
+        return []
+    return [*_core_options(scope), *(_loader_option(m, c) for m, c in _extra_criteria(scope).items())]
+
+
+def _loader_option(model, criterion):
+    return with_loader_criteria(model, criterion, include_aliases=True, propagate_to_loaders=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _core_options(scope: Scope) -> tuple:
+    return tuple(_loader_option(m, c) for m, c in _core_criteria(scope).items())
 
 
 @functools.lru_cache(maxsize=64)
@@ -418,6 +440,8 @@ def _core_criteria(scope: Scope) -> dict:
     """The core models' criteria, a function of the scope alone, so built once per scope: an employer with
     thousands of workers has IN lists of thousands, and building them cost tens of ms for every statement.
     (EXTRA_RULES are asked each time: a rule may read the request, as report jobs do.)"""
+    if scope.kind == "none":
+        return {m: false() for m in SCOPED_MODELS}
     worker_children = {m: m.worker_id.in_(item_readers(scope, m)) for m in WORKER_CHILDREN}
     history_conds = site_employer_criterion(scope, WorkHistory.site_id, WorkHistory.employer_id)
     if scope.kind == "worker":
@@ -602,11 +626,7 @@ def install(session_class) -> None:
         scope = current_scope(state.session)
         if scope.is_all:
             return
-        options = [
-            with_loader_criteria(model, crit, include_aliases=True, propagate_to_loaders=False)
-            for model, crit in criteria(scope).items()
-        ]
-        state.statement = state.statement.options(*options)
+        state.statement = state.statement.options(*loader_options(scope))
 
     @event.listens_for(session_class, "before_flush")
     def _guard(session, flush_context, instances):  # noqa: ARG001

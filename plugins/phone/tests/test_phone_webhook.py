@@ -199,7 +199,7 @@ def test_a_real_server_process_answers_the_provider(demo_app, phone, tmp_path):
         from pathlib import Path
         from werkzeug.serving import make_server
         from portal.devices.testing import make_app
-        app = make_app({demo_app.config["SQLALCHEMY_DATABASE_URI"]!r}, Path({str(tmp_path / "srv")!r}))
+        app = make_app({demo_app.config["SQLALCHEMY_DATABASE_URI"]!r}, Path({str(tmp_path / "srv")!r}), FAB_UPDATE_PERMS=False)
         server = make_server("127.0.0.1", 0, app)
         print(server.server_port, flush=True)
         server.serve_forever()
