@@ -165,14 +165,46 @@ def _clone_pg_schema(source: str, target: str, create: bool = True) -> None:
     Model.metadata.create_all(target_engine)
     target_engine.dispose()
     with engine.begin() as c:
-        for table in Model.metadata.sorted_tables:
-            columns = ", ".join(f'"{col.name}"' for col in table.columns)
-            c.execute(text(f'INSERT INTO "{target}"."{table.name}" ({columns}) '
-                           f'SELECT {columns} FROM "{source}"."{table.name}"'))
-        for (name,) in c.execute(text("select sequencename from pg_sequences where schemaname = :s"), {"s": source}).all():
-            last, called = c.execute(text(f'SELECT last_value, is_called FROM "{source}"."{name}"')).one()
-            c.execute(text(f'SELECT setval(\'"{target}"."{name}"\', {int(last)}, {"true" if called else "false"})'))
+        _copy_pg_rows(c, source, target)
     engine.dispose()
+
+
+def _copy_pg_rows(c, source: str, target: str) -> None:
+    """The rows of every table, in dependency order, then every sequence's position."""
+    from flask_appbuilder import Model
+
+    for table in Model.metadata.sorted_tables:
+        columns = ", ".join(f'"{col.name}"' for col in table.columns)
+        c.execute(text(f'INSERT INTO "{target}"."{table.name}" ({columns}) '
+                       f'SELECT {columns} FROM "{source}"."{table.name}"'))
+    for (name,) in c.execute(text("select sequencename from pg_sequences where schemaname = :s"), {"s": source}).all():
+        last, called = c.execute(text(f'SELECT last_value, is_called FROM "{source}"."{name}"')).one()
+        c.execute(text(f'SELECT setval(\'"{target}"."{name}"\', {int(last)}, {"true" if called else "false"})'))
+
+
+def _refill(template: Database, target: Database) -> None:
+    """``target`` holds again exactly the rows of ``template`` (same tables): on SQLite a fresh copy of the file
+    moved into place (a connection a test left open keeps the old file), on PostgreSQL every table emptied and
+    filled again in one transaction (no DDL)."""
+    if not PG_URL:
+        fresh = target.path.with_suffix(".fresh")
+        shutil.copy(template.path, fresh)
+        for leftover in (target.path.with_name(target.path.name + "-journal"),
+                         target.path.with_name(target.path.name + "-wal")):
+            leftover.unlink(missing_ok=True)
+        os.replace(fresh, target.path)
+        return
+    from flask_appbuilder import Model
+
+    engine = create_engine(PG_URL)
+    try:
+        with engine.begin() as c:
+            c.execute(text("SET LOCAL lock_timeout = '10s'"))  # a transaction a test left open: fail, not hang
+            tables = ", ".join(f'"{target.schema}"."{t.name}"' for t in Model.metadata.sorted_tables)
+            c.execute(text(f"TRUNCATE {tables} CASCADE"))
+            _copy_pg_rows(c, template.schema, target.schema)
+    finally:
+        engine.dispose()
 
 
 @contextlib.contextmanager
@@ -206,11 +238,62 @@ def demo_copy(folder: Path, tmp_path_factory, **config):
             engine.dispose()
 
 
+_SHARED_DEMO: dict = {}
+
+
+def _shared_demo(tmp_path_factory) -> dict:
+    """The test process's one app for ``demo_app``, over a database of its own. Building an app costs 2-4 s
+    (FAB's views, werkzeug's 465 URL rules), most of a typical test's time, so tests share the app and each
+    starts from a fresh copy of the demo data (:func:`_fresh_demo`)."""
+    if "app" not in _SHARED_DEMO:
+        tpl = _demo_template(tmp_path_factory)
+        base = tmp_path_factory.mktemp("shared-demo")
+        database = Database(base)
+        _copy_database(tpl["template"], database)
+        application = make_app(database.url, base / "instance", FAB_UPDATE_PERMS=False)
+        _SHARED_DEMO.update(app=application, database=database, instance=base / "instance",
+                            config=dict(application.config),
+                            plugins=set(application.extensions["ccus_plugins"].get_plugins()))
+    return _SHARED_DEMO
+
+
+def _fresh_demo(shared: dict, logins: list) -> None:
+    """Undo what the last test did to the shared app: its report jobs and purger finish first (none may write
+    into the new copy), then the demo rows, the configuration, the plugins it registered, the login limits
+    it counted and the files it left are as the app was built."""
+    from portal.output import jobs
+
+    application = shared["app"]
+    for thread in list(jobs.THREADS.values()):
+        thread.join(60)
+    jobs.stop_purger(application)
+    _dispose(application)
+    _refill(_DEMO_TEMPLATE["template"], shared["database"])
+    application.config.clear()
+    application.config.update(shared["config"])
+    pm = application.extensions["ccus_plugins"]
+    for plugin in set(pm.get_plugins()) - shared["plugins"]:
+        pm.unregister(plugin)
+    application.extensions.pop("ccus_login_limits", None)
+    os.environ["CCUS_INSTANCE"] = str(shared["instance"])
+    shutil.rmtree(shared["instance"], ignore_errors=True)
+    shared["instance"].mkdir(parents=True)
+    application.logins = json.loads(json.dumps(logins))
+
+
 @pytest.fixture
-def demo_app(tmp_path, tmp_path_factory):
-    """An app over a private copy of the demo data; ``demo_app.logins`` lists the demo logins."""
-    with demo_copy(tmp_path, tmp_path_factory) as application:
-        yield application
+def demo_app(tmp_path_factory):
+    """An app over a private copy of the demo data; ``demo_app.logins`` lists the demo logins. The app object
+    is shared by the tests of a process, its data never (see :func:`_fresh_demo`); a test that needs an app of
+    its own (other configuration at build time) uses :func:`demo_copy`."""
+    shared = _shared_demo(tmp_path_factory)
+    try:
+        _fresh_demo(shared, _DEMO_TEMPLATE["logins"])
+    except Exception:  # a copy that could not be refilled (a lock a test left): start over with a new app
+        _SHARED_DEMO.clear()
+        shared = _shared_demo(tmp_path_factory)
+        _fresh_demo(shared, _DEMO_TEMPLATE["logins"])
+    yield shared["app"]
 
 
 def login_of(application, role: str, index: int = 0) -> dict:
