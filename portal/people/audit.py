@@ -111,8 +111,10 @@ def watch(model) -> None:
 
 def _listen(model) -> None:
     if not event.contains(model, "load", _on_load):
-        event.listen(model, "load", _on_load)
-        event.listen(model, "refresh", _on_load)
+        # reading worker_id may load a deferred column inside the load: SQLAlchemy then restores the load's
+        # context (else it warns that the context changed, ~20,000 times a test run)
+        event.listen(model, "load", _on_load, restore_load_context=True)
+        event.listen(model, "refresh", _on_load, restore_load_context=True)
 
 
 for _model in PERSONAL_MODELS:
