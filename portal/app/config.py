@@ -51,6 +51,8 @@ def defaults() -> dict:
         "SECRET_KEY": _secret_key(instance),
         "CCUS_CREDENTIAL_KEY": os.environ.get("CCUS_CREDENTIAL_KEY"),
         "CCUS_CELERY_BROKER": os.environ.get("CCUS_CELERY_BROKER"),
+        # the app's own instance folder, fixed when it is built (the variable may name another app's later)
+        "CCUS_REPORTS_DIR": os.environ.get("CCUS_REPORTS_DIR") or str(instance / "reports"),
         "CCUS_LOAD_PLUGINS": True,
         "APP_NAME": "CCUS ポータル",
         "APP_THEME": "",
