@@ -32,6 +32,14 @@ def _viewer():
     return jobs.viewer_for(db.session, g.user, current_scope(db.session))
 
 
+def _lang() -> str:
+    """The user's language (FAB's language switch), for the forms' headings."""
+    from flask_babel import get_locale
+
+    lang = str(get_locale() or "ja").split("_")[0]
+    return lang if lang in forms.LANGUAGES else "ja"
+
+
 class SafetyFormsView(BaseView):
     route_base = "/safety"
     default_view = "menu"
@@ -70,7 +78,7 @@ class SafetyFormsView(BaseView):
             listed.append((site, companies, ledger_ok, lineups, inductions, _submissions(session, viewer, site, companies),
                            duty))
         return self.render_template("safety/menu.html", title="安全書類", sites=listed, formats=FORMATS,
-                                    revision=f"全建統一様式 {REVISION}", reasons=RETURN_REASONS,
+                                    revision=REVISION, reasons=RETURN_REASONS,
                                     submittable=submission.FORMS)
 
     def _produce(self, writers: dict, fmt: str, build, name):
@@ -84,7 +92,7 @@ class SafetyFormsView(BaseView):
         except DomainError as e:
             session.rollback()
             return self._refused(e)
-        return _send(made, writers[fmt], fmt, f"{name(made)}.{fmt}")
+        return _send(forms.localized(made, _lang()), writers[fmt], fmt, f"{name(made)}.{fmt}")
 
     @expose("/roster/<int:site_id>/<int:employer_id>.<fmt>")
     @has_access
@@ -160,7 +168,7 @@ class SafetyFormsView(BaseView):
         raw = {k: request.form.get(k) for k in ("site", "employer", "on")}
         try:
             job = forms.request_job(session, g.user, form_id, request.form.get("format", ""), raw, current_app.config,
-                                    request.remote_addr)
+                                    request.remote_addr, _lang())
         except DomainError as e:
             session.rollback()
             return self._refused(e)
