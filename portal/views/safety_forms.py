@@ -107,9 +107,13 @@ class SafetyFormsView(BaseView):
     @expose("/tree/<int:site_id>.<fmt>")
     @has_access
     def tree(self, site_id, fmt):
-        return self._produce(tree_files.WRITERS, fmt,
-                             lambda session, viewer: tree.build(session, viewer, site_id, tokyo_today()),
-                             lambda m: f"施工体系図_{m.site_code}_{m.day:%Y%m%d}")
+        """AZ2 施工体系図; ``?version=submitted``: drawn from the approved 再下請負通知書, not today's data."""
+        version = request.args.get("version") or "current"
+        if version not in ("current", "submitted"):
+            return self._refused(DomainError("invalid_version", f"版の指定が正しくありません（入力値: {version}）。", 400))
+        return self._produce(tree_files.WRITERS, fmt, lambda session, viewer: tree.build(
+            session, viewer, site_id, tokyo_today(), submitted=version == "submitted"),
+            lambda m: f"施工体系図_{m.site_code}_{m.day:%Y%m%d}" + ("_提出版" if m.version else ""))
 
     @expose("/notice/<int:site_id>/<int:employer_id>.<fmt>")
     @has_access
