@@ -97,12 +97,18 @@ class SafetyFormsView(BaseView):
     @expose("/roster/<int:site_id>/<int:employer_id>.<fmt>")
     @has_access
     def roster(self, site_id, employer_id, fmt):
+        """作業員名簿: AZ6-b (the merged form, by default) or ``?variant=AZ6-a`` (without the 社会保険 columns)."""
+        variant = request.args.get("variant") or "AZ6-b"
+        writers = {"AZ6-b": roster_files.WRITERS, "AZ6-a": roster_files.WRITERS_A}.get(variant)
+        if writers is None:
+            return self._refused(DomainError("invalid_variant", f"様式の指定が正しくありません（AZ6-a・AZ6-b、入力値: {variant}）。", 400))
+
         def build(session, viewer):
             return _exported(roster.build(session, viewer, site_id, employer_id, tokyo_today()), roster.TITLE,
                              site_id, employer_id)
 
-        return self._produce(roster_files.WRITERS, fmt, build,
-                             lambda m: f"作業員名簿_{m.site_code}_{m.company_code}_{m.day:%Y%m%d}")
+        return self._produce(writers, fmt, build,
+                             lambda m: f"作業員名簿_{m.site_code}_{m.company_code}_{m.day:%Y%m%d}" + ("_AZ6-a" if variant == "AZ6-a" else ""))
 
     @expose("/tree/<int:site_id>.<fmt>")
     @has_access
