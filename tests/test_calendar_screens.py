@@ -88,3 +88,37 @@ def test_site_board_shows_who_is_on_site(world_app, built):
     if (now - datetime.timedelta(seconds=60)).date() == now.date():  # not just past midnight in Tokyo
         assert '<h3 id="on-site-count">1人</h3>' in page and "目黒 一郎（30154216388821）" in page
         assert '<h3 id="entries-today">1人</h3>' in page
+
+
+def test_site_board_shows_induction_not_given_to_who_sees_the_board(world_app, built):
+    from sqlalchemy import update
+
+    from portal.models import SiteWorkerRegistration
+    from portal.people.scoping import ALL, using_scope
+
+    now = datetime.datetime.now(JST)
+    with world_app.app_context(), using_scope(db.session, ALL):
+        reg = db.session.execute(update(SiteWorkerRegistration).where(SiteWorkerRegistration.worker_id == built["w2"])
+                                 .values(entry_education_on=None).returning(SiteWorkerRegistration.id)).scalar_one()
+        db.session.commit()
+        device = add_device(db.session, built, name="reader", created=now - datetime.timedelta(days=3))
+        add_event(db.session, built, device, now - datetime.timedelta(days=1))
+        add_event(db.session, built, device, now - datetime.timedelta(days=1), worker="w2")
+    row = re.compile(r'<tr class="danger"><td>広尾 二郎[^<]*</td><td>\(株\)S2建設（12345678901222）</td>\s*<td>\d{4}年\d\d月\d\d日</td>'
+                     r'<td>新規入場者教育未実施</td>')
+    for who in ("p", "p-genba"):  # the prime cannot change S2's roster row: it is shown, naming who enters the date
+        c = client(world_app, who)
+        page = c.get(f"/site-board/?site={built['X']}").get_data(as_text=True)
+        assert row.search(page), who
+        assert "目黒 一郎（30154216388821）</td><td>(株)S1建設" not in page and page.count("新規入場者教育未実施</td>") == 1  # w1 has its 受入教育実施日
+        link = f'href="/siteworkerregistrationview/show/{reg}">名簿を表示（(株)S2建設が登録）</a>'
+        assert link in page, who
+        assert c.get(f"/siteworkerregistrationview/show/{reg}").status_code == 200, who
+    admin = client(world_app, "admin")
+    page = admin.get(f"/site-board/?site={built['X']}").get_data(as_text=True)
+    assert f'href="/siteworkerregistrationview/edit/{reg}">受入教育実施日を登録</a>' in page
+    assert admin.get(f"/siteworkerregistrationview/edit/{reg}").status_code == 200
+    for who in ("s1", "s2", "q"):  # no board of site X for them: nor its induction list
+        page = client(world_app, who).get(f"/site-board/?site={built['X']}").get_data(as_text=True)
+        assert "新規入場者教育未実施" not in page and "広尾 二郎" not in page, who
+    assert client(world_app, "w2").get("/site-board/").status_code in (302, 403)

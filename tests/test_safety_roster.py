@@ -153,3 +153,41 @@ def test_roster_refused_to_workers_and_bad_format(demo_app, client_for):
     assert r.status_code == 400 and "出力形式「docx」はありません" in r.get_data(as_text=True)
     menu = client.get("/safety/").get_data(as_text=True)
     assert "A現場工事" in menu and "作業員名簿" in menu
+
+
+def test_az6a_is_the_roster_without_the_insurance_columns(demo_app, client_for, tmp_path):
+    """AZ6-a: the same blocks cell for cell, less the 社会保険 columns (AZ7 carries them); AZ6-b stays the merged form."""
+    from reports.safety.roster import INSURANCE_COLUMNS, LAYOUTS
+    from reports.safety.roster_files import HEAD_ROWS
+
+    world = seed(demo_app)
+    kikin = login_of(demo_app, "employer", 1)["employer_id"]
+    kikin_pk, site = world["employers"][kikin], world["site"]
+    expected = _roster_of(demo_app, site, kikin_pk)
+    client, _ = client_for("employer", 1)
+    url = f"/safety/roster/{site}/{kikin_pk}"
+    b_rows, _ = _sheet_text(client.get(f"{url}.xlsx").data)
+    status, data = _get(client, f"{url}.xlsx?variant=AZ6-a")
+    assert status == 200
+    a_rows, a_text = _sheet_text(data)
+    assert list(a_rows[HEAD_ROWS - 1][:len(LAYOUTS["AZ6-a"].columns)]) == list(LAYOUTS["AZ6-a"].columns)
+    assert "健康保険／年金保険／雇用保険(下4桁)" in b_rows[HEAD_ROWS - 1] and "健康保険" not in a_text
+    blocks = slice(HEAD_ROWS, HEAD_ROWS + len(expected) * 6)
+    drop = {c - 1 for c in INSURANCE_COLUMNS}
+    assert [[v for v in row[:10]] for row in a_rows[blocks]] == [
+        [v for c, v in enumerate(row[:12]) if c not in drop] for row in b_rows[blocks]]
+    layout = LAYOUTS["AZ6-a"]
+    for index, code in enumerate(w["worker_code"] for w in expected):
+        assert _value(b_rows, index, "worker_code") == code
+        row, col = cell_position(index, "worker_code", layout)
+        assert a_rows[row - 1][col - 1] == code
+        row, col = cell_position(index, "licenses", layout)
+        assert a_rows[row - 1][col - 1] == _value(b_rows, index, "licenses")
+    pdf = client.get(f"{url}.pdf?variant=AZ6-a")
+    assert pdf.status_code == 200
+    (tmp_path / "az6a.pdf").write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "az6a.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert all(w["worker_code"] in text for w in expected) and "雇用保険" not in text and "建退共" not in text
+    assert forbidden_numbers(text, KNOWN) == []
+    bad = client.get(f"{url}.xlsx?variant=AZ6-c")
+    assert bad.status_code == 400 and "様式の指定が正しくありません" in bad.get_data(as_text=True)

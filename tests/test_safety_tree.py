@@ -159,3 +159,68 @@ def test_tree_refused_to_a_worker(demo_app, client_for):
     client, _ = client_for("worker", 0)
     r = client.get(f"/safety/tree/{world['site']}.xlsx")
     assert r.status_code in (302, 403) and not r.data.startswith(b"PK")
+
+
+def test_the_submitted_tree_is_drawn_from_the_approved_notices_not_todays_data(demo_app, client_for, tmp_path):
+    """After 基金建設 → 基金一次建設 → 元請 approved their 再下請負通知書, today's data changes (a new 現場代理人, the
+    2次 link ended): the submitted version still draws what was approved; 南建工, not approved, has nothing below."""
+    import datetime
+
+    from portal.models.safety import SiteStaff
+    from reports.safety import submission
+
+    world = seed(demo_app)
+    site, emp = world["site"], world["employers"]
+    kikin_code = login_of(demo_app, "employer", 1)["employer_id"]
+    kikin, kikin1, prime = emp[kikin_code], emp[KIKIN1], emp[PRIME_A]
+    with demo_app.app_context():
+        s = db.session
+        for lower, upper in ((kikin, kikin1), (kikin1, prime)):
+            row = submission.submit(s, submission.company_viewer(s, lower), site, lower, "AZ5")
+            submission.decide(s, submission.company_viewer(s, upper), row.id, True)
+        with using_scope(s, ALL):
+            agent = s.execute(select(SiteStaff).where(SiteStaff.site_id == site, SiteStaff.employer_id == kikin1,
+                                                      SiteStaff.role == "現場代理人")).scalar_one()
+            approved_agent, agent.person_name = agent.person_name, "新任 代理"
+            link = s.execute(select(StructureLink).where(StructureLink.site_id == site, StructureLink.lower_employer_id == kikin,
+                                                         StructureLink.status == "承認済")).scalar_one()
+            link.ended_on = tokyo_today() - datetime.timedelta(days=1)
+            s.commit()
+    seed.site = site
+    prime_login = login_of(demo_app, "prime", 0)["login"]
+    live = _tree_for(demo_app, prime_login)
+    with demo_app.test_request_context(), using_scope(db.session, ALL):
+        user = db.session.execute(select(PortalUser).where(PortalUser.username == prime_login)).scalar_one()
+        viewer = jobs.viewer_for(db.session, user, scope_for_user(db.session, user))
+    with demo_app.test_request_context():
+        frozen = tree_form.build(db.session, viewer, site, tokyo_today(), submitted=True)
+    by_id = {b.employer_id: b for b in frozen.boxes}
+    assert kikin not in {b.employer_id for b in live.boxes} and by_id[kikin].parent == kikin1  # the approved structure
+    assert f"現場代理人 {approved_agent}" in by_id[kikin1].lines and "現場代理人 新任 代理" not in by_id[kikin1].lines
+    assert "現場代理人 新任 代理" in {b.employer_id: b for b in live.boxes}[kikin1].lines
+    firsts = [b for b in frozen.boxes if b.parent == prime]
+    waiting = [b for b in firsts if b.employer_id != kikin1]
+    assert waiting and all(b.lines == [tree_form.NOT_APPROVED] and not b.children for b in waiting)
+    assert len(live.boxes) > len([b for b in live.boxes if b.parent in {w.employer_id for w in waiting}]) > 0  # live: their 2次
+
+    client, _ = client_for("prime", 0)
+    r = client.get(f"/safety/tree/{site}.xlsx?version=submitted")
+    assert r.status_code == 200
+    companies, edges = _edges_from_excel(r.data)
+    codes = {b.employer_id: b.code for b in frozen.boxes}
+    assert companies == set(codes.values()) and edges == {(codes[b.parent], b.code) for b in frozen.boxes if b.parent}
+    assert (KIKIN1, kikin_code) in edges
+    sheet = "\n".join(str(v) for row in CalamineWorkbook.from_filelike(io.BytesIO(r.data)).get_sheet_by_index(0)
+                      .to_python() for v in row if v)
+    assert tree_form.SUBMITTED_VERSION in sheet and approved_agent in sheet and "新任 代理" not in sheet
+    pdf = client.get(f"/safety/tree/{site}.pdf?version=submitted")
+    (tmp_path / "submitted.pdf").write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "submitted.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "提出版" in text and kikin_code in text
+    current = client.get(f"/safety/tree/{site}.xlsx").data
+    assert (KIKIN1, kikin_code) not in _edges_from_excel(current)[1]  # today's tree: the link has ended
+    bad = client.get(f"/safety/tree/{site}.xlsx?version=draft")
+    assert bad.status_code == 400 and "版の指定が正しくありません" in bad.get_data(as_text=True)
+    own, _ = client_for("employer", 0)  # 基金一次建設: its own branch, as approved
+    assert _edges_from_excel(own.get(f"/safety/tree/{site}.xlsx?version=submitted").data) == (
+        {KIKIN1, kikin_code}, {(KIKIN1, kikin_code)})

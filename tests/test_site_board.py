@@ -100,3 +100,51 @@ def test_board_shows_who_is_on_site_entries_and_what_to_fix(world):
     assert TUE not in {day for _d, day in later.silent}  # after 10:00 today is judged: the reader did send
     with As(s, "q"):
         assert B.board(s, ids["X"], at(TUE, 9)) is None
+
+
+def _no_induction(s, ids, *workers):
+    with using_scope(s, ALL):
+        s.execute(update(SiteWorkerRegistration).where(SiteWorkerRegistration.worker_id.in_([ids[w] for w in workers]))
+                  .values(entry_education_on=None))
+        s.commit()
+
+
+def test_roster_rows_without_induction_show_on_the_board_those_on_site_first(world):
+    ids, s = world
+    _no_induction(s, ids, "w1", "w2")
+    reader = add_device(s, ids, name="reader")
+    add_event(s, ids, reader, at(TUE, 8), worker="w2")
+    add_event(s, ids, reader, at(MON, 8), worker="w2", kind="exit")
+    with As(s, "p"):
+        board = B.board(s, ids["X"], at(TUE, 9))
+        assert [(n.registration.worker_id, n.first_tap) for n in board.not_inducted] == [(ids["w2"], MON), (ids["w1"], None)]
+    with As(s, "p-genba"):
+        assert [n.registration.worker_id for n in B.board(s, ids["X"], at(TUE, 9)).not_inducted] == [ids["w2"], ids["w1"]]
+    with using_scope(s, ALL):  # w1 educated: w2 is left; then w2 too: nothing
+        s.execute(update(SiteWorkerRegistration).where(SiteWorkerRegistration.worker_id == ids["w1"])
+                  .values(entry_education_on=TUE))
+        s.commit()
+    with As(s, "p"):
+        assert [n.registration.worker_id for n in B.board(s, ids["X"], at(TUE, 9)).not_inducted] == [ids["w2"]]
+    with using_scope(s, ALL):
+        s.execute(update(SiteWorkerRegistration).where(SiteWorkerRegistration.worker_id == ids["w2"])
+                  .values(entry_education_on=TUE))
+        s.commit()
+    with As(s, "p"):
+        assert B.board(s, ids["X"], at(TUE, 9)).not_inducted == []
+    with As(s, "q"):  # not q's site: no board
+        assert B.board(s, ids["X"], at(TUE, 9)) is None
+
+
+def test_a_refused_tap_is_no_first_entry(world):
+    ids, s = world
+    _no_induction(s, ids, "w2")
+    reader = add_device(s, ids, name="reader")
+    event = add_event(s, ids, reader, at(MON, 8), worker="w2")
+    from portal.models import EntryExitEvent
+
+    with using_scope(s, ALL):
+        s.execute(update(EntryExitEvent).where(EntryExitEvent.id == event).values(refusal="credential_revoked"))
+        s.commit()
+    with As(s, "p"):
+        assert [(n.registration.worker_id, n.first_tap) for n in B.not_inducted(s, ids["X"], TUE)] == [(ids["w2"], None)]

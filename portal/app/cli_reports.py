@@ -38,7 +38,8 @@ def register(group: click.Group) -> None:
 
     @reports_group.command("purge")
     def purge() -> None:
-        """Delete the files of expired report jobs (7 days by default: CCUS_REPORT_RETENTION_DAYS)."""
+        """Delete the files of expired report jobs (7 days by default: CCUS_REPORT_RETENTION_DAYS) and the safety
+        submissions past their keep-until date (from the site's 引渡し)."""
         from portal import create_app
         from portal.output import jobs
         from portal.app.db import db
@@ -46,4 +47,6 @@ def register(group: click.Group) -> None:
         app = create_app()
         with app.app_context():
             n = jobs.purge_expired(db.session, config=app.config)
+            documents = jobs.purge_documents(db.session)
         click.echo(f"期限切れのファイル {n} 件を削除しました。")
+        click.echo(f"保存期間を過ぎた安全書類の提出 {documents} 件を削除しました。")

@@ -7,6 +7,7 @@ screens an app registered, since they are not literals pybabel could extract.
 """
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
@@ -47,7 +48,9 @@ def source_msgids(appbuilder) -> set[str]:
     for view in appbuilder.baseviews:
         lazies += [getattr(view, a, None) for a in ("list_title", "show_title", "add_title", "edit_title")]
         lazies += list((getattr(view, "label_columns", None) or {}).values())
-    found = set(LABELS.values()).union(plain, *(_msgids_of(v) for v in lazies))
+    from reports.safety.headings import MSGIDS as SAFETY_HEADINGS  # here: reports import the portal's models
+
+    found = set(LABELS.values()).union(plain, SAFETY_HEADINGS, *(_msgids_of(v) for v in lazies))
     return {m for m in found if not m.isascii()}
 
 
@@ -58,6 +61,19 @@ def po_path(lang: str) -> Path:
 def read_catalogue(lang: str) -> Catalog:
     with po_path(lang).open("rb") as f:
         return read_po(f, locale=lang, domain=DOMAIN)
+
+
+@functools.lru_cache(maxsize=None)
+def _texts(lang: str) -> dict:
+    if lang == "ja" or not po_path(lang).exists():
+        return {}
+    return {m.id: m.string for m in read_catalogue(lang) if m.id and m.string and not m.fuzzy}
+
+
+def translate(msgid: str, lang: str) -> str:
+    """``msgid`` (Japanese) in ``lang`` from the committed catalogue, or itself when it has no translation: for
+    what is made outside a request (a report job's file), where Flask-Babel has no user's locale."""
+    return _texts(lang).get(msgid, msgid)
 
 
 def compiled(catalog: Catalog) -> bytes:

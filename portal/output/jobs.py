@@ -9,7 +9,8 @@
   (出力, per worker shown) and records a Japanese reason when it fails. A failed job can be retried.
 - Files expire after ``CCUS_REPORT_RETENTION_DAYS`` (7) days: :func:`purge_expired` deletes them, on a schedule
   (every ``CCUS_REPORT_PURGE_SECONDS``: Celery beat in ``ccus worker``, or a thread of the web process), when the
-  report menu opens and with ``ccus reports purge``.
+  report menu opens and with ``ccus reports purge``. The schedule and the command also delete the safety
+  submissions past their keep-until date (:func:`purge_documents`).
 
 Settings (app config or environment): CCUS_CELERY_BROKER, CCUS_CELERY_QUEUE (ccus-reports), CCUS_REPORTS_DIR
 (instance/reports; web and worker must share it), CCUS_REPORT_RETENTION_DAYS (7), CCUS_REPORT_PURGE_SECONDS
@@ -27,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal.app.clock import now, tokyo_today
+from portal.app.clock import now, tokyo_date, tokyo_today
 from portal.app.errors import DomainError
 from portal.models import PortalUser
 from portal.models.jobs import DONE, EXPIRED, FAILED, QUEUED, RUNNING, ReportJob
@@ -280,14 +281,24 @@ def purge_interval(config) -> float:
     return float(value)
 
 
+def purge_documents(session: Session, at: datetime.datetime | None = None) -> int:
+    """Delete the safety submissions past their keep-until date (reports.safety.retention); returns how many."""
+    from reports.safety import retention
+
+    return retention.purge(session, tokyo_date(at or now()))
+
+
 def purge_now(app) -> int:
-    """One scheduled purge, in its own session (the schedule runs outside any request)."""
+    """One scheduled purge, in its own session (the schedule runs outside any request): the expired report files,
+    then the safety documents past their retention."""
     from portal.app.db import ScopedSession, db
 
     with app.app_context():
         session = ScopedSession(bind=db.engine)
         try:
-            return purge_expired(session, config=app.config)
+            n = purge_expired(session, config=app.config)
+            purge_documents(session)
+            return n
         finally:
             session.close()
 

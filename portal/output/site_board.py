@@ -7,6 +7,9 @@ next month, so the board shows it while there is time). A working day is a day i
 that is one of ``working_weekdays`` (Monday–Saturday by default) or on which any other capture at the site
 recorded something. Today counts only after ``cutoff_hour`` (nothing sent at 07:00 is not yet a silence).
 
+新規入場者教育未実施: a worker on the site's roster (作業員名簿) today whose row has no 受入教育実施年月日; one who has
+already tapped in (入場済み, the date of the first tap) comes first, as the education is due before work starts.
+
 Plain functions over a session: the scope limits the board to the viewer's prime sites (a 現場管理者: its
 assigned sites).
 """
@@ -24,6 +27,8 @@ from portal.history import corrections, histories, shifts
 from portal.app.clock import TOKYO
 from portal.history.histories import Tap
 from portal.models import Device, EntryExitEvent, Site, SiteWorkerRegistration, WorkHistory
+from portal.people import structure
+from portal.people.scoping import may_write
 
 WORKING_WEEKDAYS = frozenset(range(6))  # Monday (0) … Saturday (5)
 CUTOFF_HOUR = 10
@@ -86,6 +91,36 @@ class OnSite:
 
 
 @dataclasses.dataclass
+class NotInducted:
+    """新規入場者教育未実施: a roster row without its 受入教育実施年月日."""
+    registration: SiteWorkerRegistration
+    first_tap: datetime.date | None  # the worker's first recorded day on the site (None: not yet come)
+
+
+def not_inducted(session: Session, site_id: int, today: datetime.date) -> list[NotInducted]:
+    """Today's roster rows of the site without a 受入教育実施年月日, those already on site (by first tap) first."""
+    regs = [r for r in structure.roster_on(session, site_id, today) if r.entry_education_on is None]
+    if not regs:
+        return []
+    first = dict(session.execute(select(EntryExitEvent.worker_id, func.min(EntryExitEvent.work_date)).where(
+        EntryExitEvent.site_id == site_id, EntryExitEvent.refusal.is_(None),
+        EntryExitEvent.worker_id.in_([r.worker_id for r in regs])).group_by(EntryExitEvent.worker_id)).all())
+    out = [NotInducted(r, first.get(r.worker_id)) for r in regs]
+    return sorted(out, key=lambda n: (n.first_tap is None, n.first_tap or today, str(n.registration.worker)))
+
+
+def induction_fix(scope, item: NotInducted) -> tuple[str, str]:
+    """(url, label) of where the 受入教育実施日 is entered: the roster row's edit screen for the company that may
+    change it (the worker's employer), else the row itself, naming that company."""
+    from flask import url_for
+
+    reg = item.registration
+    if may_write(scope, reg):
+        return url_for("SiteWorkerRegistrationView.edit", pk=reg.id), "受入教育実施日を登録"
+    return url_for("SiteWorkerRegistrationView.show", pk=reg.id), f"名簿を表示（{reg.employer.name}が登録）"
+
+
+@dataclasses.dataclass
 class Board:
     site: Site
     today: datetime.date
@@ -95,6 +130,7 @@ class Board:
     to_fix: list  # not-counted histories since the start of last month (still correctable)
     waiting: object  # corrections.Waiting for this site
     silent: list  # [(device, day)]
+    not_inducted: list = dataclasses.field(default_factory=list)  # [NotInducted]
 
 
 def on_site_now(session: Session, site_id: int, now: datetime.datetime) -> list[OnSite]:
@@ -149,6 +185,7 @@ def board(session: Session, site_id: int, now: datetime.datetime, *, working_wee
         site=site, today=today, on_site=on_site_now(session, site_id, now), entries_today=counts[0],
         events_today=counts[1], to_fix=to_fix, waiting=corrections.waiting(session, today=today, site_id=site_id),
         silent=silent_devices(session, site_id, days, working_weekdays=working_weekdays),
+        not_inducted=not_inducted(session, site_id, today),
     )
 
 

@@ -32,6 +32,14 @@ def _viewer():
     return jobs.viewer_for(db.session, g.user, current_scope(db.session))
 
 
+def _lang() -> str:
+    """The user's language (FAB's language switch), for the forms' headings."""
+    from flask_babel import get_locale
+
+    lang = str(get_locale() or "ja").split("_")[0]
+    return lang if lang in forms.LANGUAGES else "ja"
+
+
 class SafetyFormsView(BaseView):
     route_base = "/safety"
     default_view = "menu"
@@ -70,7 +78,7 @@ class SafetyFormsView(BaseView):
             listed.append((site, companies, ledger_ok, lineups, inductions, _submissions(session, viewer, site, companies),
                            duty))
         return self.render_template("safety/menu.html", title="安全書類", sites=listed, formats=FORMATS,
-                                    revision=f"全建統一様式 {REVISION}", reasons=RETURN_REASONS,
+                                    revision=REVISION, reasons=RETURN_REASONS,
                                     submittable=submission.FORMS)
 
     def _produce(self, writers: dict, fmt: str, build, name):
@@ -84,24 +92,34 @@ class SafetyFormsView(BaseView):
         except DomainError as e:
             session.rollback()
             return self._refused(e)
-        return _send(made, writers[fmt], fmt, f"{name(made)}.{fmt}")
+        return _send(forms.localized(made, _lang()), writers[fmt], fmt, f"{name(made)}.{fmt}")
 
     @expose("/roster/<int:site_id>/<int:employer_id>.<fmt>")
     @has_access
     def roster(self, site_id, employer_id, fmt):
+        """作業員名簿: AZ6-b (the merged form, by default) or ``?variant=AZ6-a`` (without the 社会保険 columns)."""
+        variant = request.args.get("variant") or "AZ6-b"
+        writers = {"AZ6-b": roster_files.WRITERS, "AZ6-a": roster_files.WRITERS_A}.get(variant)
+        if writers is None:
+            return self._refused(DomainError("invalid_variant", f"様式の指定が正しくありません（AZ6-a・AZ6-b、入力値: {variant}）。", 400))
+
         def build(session, viewer):
             return _exported(roster.build(session, viewer, site_id, employer_id, tokyo_today()), roster.TITLE,
                              site_id, employer_id)
 
-        return self._produce(roster_files.WRITERS, fmt, build,
-                             lambda m: f"作業員名簿_{m.site_code}_{m.company_code}_{m.day:%Y%m%d}")
+        return self._produce(writers, fmt, build,
+                             lambda m: f"作業員名簿_{m.site_code}_{m.company_code}_{m.day:%Y%m%d}" + ("_AZ6-a" if variant == "AZ6-a" else ""))
 
     @expose("/tree/<int:site_id>.<fmt>")
     @has_access
     def tree(self, site_id, fmt):
-        return self._produce(tree_files.WRITERS, fmt,
-                             lambda session, viewer: tree.build(session, viewer, site_id, tokyo_today()),
-                             lambda m: f"施工体系図_{m.site_code}_{m.day:%Y%m%d}")
+        """AZ2 施工体系図; ``?version=submitted``: drawn from the approved 再下請負通知書, not today's data."""
+        version = request.args.get("version") or "current"
+        if version not in ("current", "submitted"):
+            return self._refused(DomainError("invalid_version", f"版の指定が正しくありません（入力値: {version}）。", 400))
+        return self._produce(tree_files.WRITERS, fmt, lambda session, viewer: tree.build(
+            session, viewer, site_id, tokyo_today(), submitted=version == "submitted"),
+            lambda m: f"施工体系図_{m.site_code}_{m.day:%Y%m%d}" + ("_提出版" if m.version else ""))
 
     @expose("/notice/<int:site_id>/<int:employer_id>.<fmt>")
     @has_access
@@ -160,7 +178,7 @@ class SafetyFormsView(BaseView):
         raw = {k: request.form.get(k) for k in ("site", "employer", "on")}
         try:
             job = forms.request_job(session, g.user, form_id, request.form.get("format", ""), raw, current_app.config,
-                                    request.remote_addr)
+                                    request.remote_addr, _lang())
         except DomainError as e:
             session.rollback()
             return self._refused(e)

@@ -154,7 +154,8 @@ class SiteBoardView(BaseView):
         if site_id and data is None and sites:
             flash("この現場のボードは表示できません（元請として登録された現場のみ表示できます）。", "warning")
         return self.render_template("ccus/site_board.html", title="現場ボード", sites=sites, site_id=site_id, data=data,
-                                    now=now.astimezone(site_board.TOKYO), fix_link=day_notes.fix_link)
+                                    now=now.astimezone(site_board.TOKYO), fix_link=day_notes.fix_link,
+                                    induction_fix=lambda item: site_board.induction_fix(scope, item))
 
 
 SCREENS = [

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Callable
 
 from portal.app.errors import DomainError
+from portal.app.i18n import translate
 from reports.base import OWN_EMPLOYER, PRIME, UPPER, Report
-from reports.safety import induction, insurance, ledger, notice, notice_files, roster, roster_files, sheet, tree, tree_files
+from reports.safety import headings, induction, insurance, ledger, notice, notice_files, roster, roster_files, sheet, tree, tree_files
 from reports.safety.rules import check_company
 
 PARTIES = (PRIME, UPPER, OWN_EMPLOYER)
+LANGUAGES = headings.LANGUAGES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,10 +33,11 @@ class Params:
     employer: int | None
     day: datetime.date  # the form's date (作成日 / 提出日)
     on: datetime.date | None  # 変更届's 変更年月日 / 第7号's 実施日
+    lang: str = "ja"  # the requesting user's language: the file's headings (reports.safety.headings)
 
     def to_dict(self) -> dict:
         return {"site": self.site, "employer": self.employer, "day": self.day.isoformat(),
-                "on": self.on.isoformat() if self.on else None}
+                "on": self.on.isoformat() if self.on else None, "lang": self.lang}
 
 
 def _key(raw: dict, name: str, label: str, required: bool) -> int | None:
@@ -72,10 +75,11 @@ class Form:
     on_label: str | None = None  # the label of ``on`` when the form takes one
     cheap_check: bool = False  # True: build is cheap (company data only) and is the check; else check_company
 
-    def params(self, raw: dict, today: datetime.date) -> Params:
+    def params(self, raw: dict, today: datetime.date, lang: str = "ja") -> Params:
         return Params(site=_key(raw, "site", "現場", True),
                       employer=_key(raw, "employer", "会社", True) if self.per_company else None,
-                      day=today, on=_day(raw.get("on"), self.on_label) if self.on_label else None)
+                      day=today, on=_day(raw.get("on"), self.on_label) if self.on_label else None,
+                      lang=lang if lang in LANGUAGES else "ja")
 
     def check(self, session, viewer, p: Params) -> None:
         if self.cheap_check:
@@ -90,16 +94,23 @@ class Form:
             raise DomainError("unknown_format", f"出力形式「{job.format}」はありません（Excel・PDFから選んでください）。", 400)
         raw = job.params or {}
         p = Params(site=raw["site"], employer=raw.get("employer"), day=datetime.date.fromisoformat(raw["day"]),
-                   on=datetime.date.fromisoformat(raw["on"]) if raw.get("on") else None)
-        made = self.build(session, viewer, p)
+                   on=datetime.date.fromisoformat(raw["on"]) if raw.get("on") else None, lang=raw.get("lang") or "ja")
+        made = localized(self.build(session, viewer, p), p.lang)
         begin(self.total(made))
         path = folder / f"safety_{self.id}_{job.id}_{secrets.token_hex(4)}.{job.format}"
         self.writers[job.format](path, made, done)
         return path, f"{self.title}_{p.day:%Y%m%d}.{job.format}", self.total(made), set(getattr(made, "worker_pks", set()))
 
 
-def request_job(session, user, form_id: str, fmt: str, raw: dict, config, remote_addr: str | None = None):
-    """Check and store a job of a safety form for ``user`` (portal.output.jobs.dispatch then runs it)."""
+def localized(made, lang: str):
+    """The form with its headings in ``lang`` (reports.safety.headings; Japanese: as made)."""
+    return made if lang == "ja" else headings.localized(made, lambda msgid: translate(msgid, lang))
+
+
+def request_job(session, user, form_id: str, fmt: str, raw: dict, config, remote_addr: str | None = None,
+                lang: str = "ja"):
+    """Check and store a job of a safety form for ``user`` (portal.output.jobs.dispatch then runs it); ``lang``
+    is the user's language, kept with the parameters for the file's headings."""
     from portal.output import jobs
     from portal.app.clock import now, tokyo_today
     from portal.models.jobs import QUEUED, ReportJob
@@ -110,7 +121,7 @@ def request_job(session, user, form_id: str, fmt: str, raw: dict, config, remote
     if fmt not in form.writers:
         raise DomainError("unknown_format", f"出力形式「{fmt}」はありません（Excel・PDFから選んでください）。", 400)
     viewer = jobs.viewer_for(session, user)
-    p = form.params(raw, tokyo_today())
+    p = form.params(raw, tokyo_today(), lang)
     form.check(session, viewer, p)
     at = now()
     job = ReportJob(owner_user_id=user.id, report_id=form.id, format=fmt, params=p.to_dict(), status=QUEUED,

@@ -47,6 +47,28 @@ CELLS = {
     "kentaikyo": (0, 9), "chutaikyo": (2, 9), "education": (0, 10), "skill_training": (3, 10), "licenses": (0, 11),
     "entered_on": (0, 12), "entry_education_on": (3, 12),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """How the 名簿's block is printed: CCUS's AZ6-b is the merged 改訂5版 form (the 社会保険 columns in the 名簿);
+    AZ6-a leaves them out, the 社会保険加入状況 (AZ7, reports.safety.insurance) carrying them on its own."""
+    variant: str
+    columns: tuple
+    widths: tuple
+    cells: dict
+
+
+def _without(columns: set) -> Layout:
+    kept = [n for n in range(1, len(COLUMNS) + 1) if n not in columns]
+    renumber = {old: new for new, old in enumerate(kept, start=1)}
+    return Layout("AZ6-a", tuple(COLUMNS[n - 1] for n in kept), tuple(WIDTHS[n - 1] for n in kept),
+                  {k: (row, renumber[col]) for k, (row, col) in CELLS.items() if col in renumber})
+
+
+INSURANCE_COLUMNS = {8, 9}  # 健康保険／年金保険／雇用保険(下4桁), 建退共／中退共
+LAYOUTS = {"AZ6-b": Layout("AZ6-b", tuple(COLUMNS), tuple(WIDTHS), CELLS), "AZ6-a": _without(INSURANCE_COLUMNS)}
+
 # The disclosure item each cell belongs to (None: not a worker item: the 技能者ID, the roster row's own dates)
 ITEM_OF = {
     "number": None, "name_kana": "name", "name": "name", "worker_code": None, "trade": "trades", "mark": None,

@@ -81,7 +81,7 @@ def write_xlsx(path: Path, tree: Tree, done: Callable[[int], None] | None = None
         return c
 
     head = [tree.title, f"事業所の名称・現場ID: {tree.site_name}（{tree.site_code}）", f"元請名・事業者ID: {tree.prime}",
-            f"発注者名: {tree.client}　工期: {tree.period}", f"{tree.form}　{tree.revision}　作成日: {tree.day:%Y/%m/%d}"]
+            f"発注者名: {tree.client}　工期: {tree.period}", f"{tree.form}　{tree.revision}　作成日: {tree.day:%Y/%m/%d}" + (f"　{tree.version}" if tree.version else "")]
     for n, line in enumerate(head):
         ws.append([WriteOnlyCell(ws, value=line) if n else styled(line, (frozenset(), True))])  # from A1: the
         # sheet's used range starts there, so a reader's row and column numbers are the sheet's
@@ -154,7 +154,8 @@ def svg_pages(tree: Tree) -> list[str]:
 def render_html(tree: Tree) -> str:
     head = (f"<h1>{escape(tree.title)}</h1><p>事業所の名称・現場ID: {escape(tree.site_name)}（{tree.site_code}）　"
             f"元請名・事業者ID: {escape(tree.prime)}　発注者名: {escape(tree.client)}　工期: {escape(tree.period)}</p>"
-            f"<p class='form'>{escape(tree.form)}　{escape(tree.revision)}　作成日: {tree.day:%Y/%m/%d}</p>")
+            f"<p class='form'>{escape(tree.form)}　{escape(tree.revision)}　作成日: {tree.day:%Y/%m/%d}"
+            f"{'　' + escape(tree.version) if tree.version else ''}</p>")
     pages = "".join(f"<section>{head}<div class='tree'>{svg}</div></section>" for svg in svg_pages(tree))
     return (f"<!doctype html><html lang='ja'><head><meta charset='utf-8'><title>{escape(tree.title)}</title><style>"
             f"@page {{ size: A3 landscape; margin: 10mm; @bottom-center {{ content: counter(page) ' / ' counter(pages); "
