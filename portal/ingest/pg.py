@@ -71,21 +71,27 @@ SELECT ins.device_event_id, ins.id, ins.worker_id FROM ins CROSS JOIN locked
 # applied in Python (portal.history.shifts). Every probe is per key (LATERAL) and names one calendar day, so that both
 # events indexes, (worker, site, day) and (site, day, worker), answer it with all three columns as bounds
 # whatever the statistics say: a range of days let a fresh database's planner pick (site, day, worker) and scan
-# every event of the site's two days for each key (55–80 ms a batch instead of 2).
+# every event of the site's two days for each key (55–80 ms a batch instead of 2). Each probe is also gated by a
+# condition on the key alone (a one-time filter: the index is not touched when it is false): the day before only
+# when f - max_shift_hours falls in it, the day's own taps only when the day before has some in the window (else
+# every tap of the window is of this day, and so is f's shift), the next day only when l + max_shift_hours reaches
+# it (an exit at 18:00 reads one day, not three).
 SHIFT_WINDOWS = """
-SELECT u.w, u.d, s.h, s.v, win.ats, win.kinds, nxt.found
+SELECT u.w, u.d, s.h, s.v, prev.ats, prev.kinds, cur.ats, cur.kinds, nxt.found
 FROM json_to_recordset(%(keys)s::json) AS u(w int, d date, f timestamptz, l timestamptz)
-CROSS JOIN (SELECT max_shift_hours AS h, roster_version AS v FROM sites WHERE id = %(site)s) AS s
-CROSS JOIN LATERAL (SELECT array_agg(t.at) AS ats, array_agg(t.kind) AS kinds FROM (
-    SELECT e.occurred_at AS at, e.kind FROM entry_exit_events e
-    WHERE e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date = u.d - 1
-    AND e.occurred_at >= u.f - make_interval(hours => s.h)
-    UNION ALL
-    SELECT e.occurred_at, e.kind FROM entry_exit_events e
-    WHERE e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date = u.d
-    AND e.occurred_at >= u.f - make_interval(hours => s.h) AND e.occurred_at <= u.f) AS t) AS win
-CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM entry_exit_events e WHERE e.worker_id = u.w AND e.site_id = %(site)s
-                    AND e.work_date = u.d + 1 AND e.occurred_at <= u.l + make_interval(hours => s.h))) AS nxt(found)
+CROSS JOIN (SELECT max_shift_hours AS h, make_interval(hours => max_shift_hours) AS span, roster_version AS v
+            FROM sites WHERE id = %(site)s) AS s
+CROSS JOIN LATERAL (SELECT array_agg(e.occurred_at) AS ats, array_agg(e.kind) AS kinds FROM entry_exit_events e
+    WHERE u.f - s.span < u.d::timestamp AT TIME ZONE 'Asia/Tokyo'
+    AND e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date = u.d - 1 AND e.occurred_at >= u.f - s.span) AS prev
+CROSS JOIN LATERAL (SELECT array_agg(e.occurred_at) AS ats, array_agg(e.kind) AS kinds FROM entry_exit_events e
+    WHERE prev.ats IS NOT NULL
+    AND e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date = u.d
+    AND e.occurred_at >= u.f - s.span AND e.occurred_at <= u.f) AS cur
+CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM entry_exit_events e
+    WHERE u.l + s.span >= (u.d + 1)::timestamp AT TIME ZONE 'Asia/Tokyo'
+    AND e.worker_id = u.w AND e.site_id = %(site)s AND e.work_date = u.d + 1
+    AND e.occurred_at <= u.l + s.span)) AS nxt(found)
 """
 
 # The rows of a batch, merged into the stored ones, and the trail of what actually changed, in one statement. The
@@ -231,11 +237,14 @@ def shift_neighbours(cur, site_id: int, taps: dict) -> tuple[set, int]:
         for (w, d), ts in sorted(taps.items())])})
     full: set = set()
     version = None
-    for w, day, hours, version, ats, kinds, later in cur.fetchall():
-        window = [Tap(at, kind, "") for at, kind in zip(ats or (), kinds or ())]
-        found = shifts.assign_days(window, shifts.ShiftRule.of_site(hours))
-        if not found or found[-1][0] != day:  # the first new tap continues a shift of the day before
-            full |= {(w, day - one), (w, day)}
+    rule = None
+    for w, day, hours, version, before_ats, before_kinds, ats, kinds, later in cur.fetchall():
+        if before_ats:  # without taps of the day before in the window, f's shift begins on its own day
+            rule = rule or shifts.ShiftRule.of_site(hours)
+            window = [Tap(at, kind, "") for at, kind in zip(before_ats + (ats or []), before_kinds + (kinds or []))]
+            found = shifts.assign_days(window, rule)
+            if not found or found[-1][0] != day:  # the first new tap continues a shift of the day before
+                full |= {(w, day - one), (w, day)}
         if later:
             full |= {(w, day), (w, day + one)}
     return full, version
