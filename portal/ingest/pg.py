@@ -24,8 +24,9 @@ of the events just stored. What decided the speed (issue 4, measured on this mac
 A day the merge cannot express is recomputed from its events (portal.history.histories.recompute): a day whose new taps
 continue a shift of the day before (portal.history.shifts, read from the stored taps of the site's 最長勤務時間 before the
 first new tap), a day whose next day has taps within that time after the last new tap (they may move), and a day
-with contributed day inputs (直接入力・事後補正). The (worker, day) locks cover the day before and after too, and are
-taken before that read: a concurrent batch of a neighbouring day has committed, or reads this one's taps after.
+with contributed day inputs (直接入力・事後補正). The (worker, day) locks cover the day before and after too when the
+shift length reaches into them (the only days that read can touch), and are taken before that read: a concurrent batch
+of a neighbouring day has committed, or reads this one's taps after.
 """
 from __future__ import annotations
 
@@ -41,8 +42,13 @@ from portal.history.histories import MARK_ORDER, Tap
 
 # The batch travels as one JSON parameter (json_to_recordset): psycopg dumps binary arrays element by element
 # in Python, which cost more than the statement itself; json.dumps of the rows is one C call. The same statement
-# takes the (worker, day) locks of the new events' calendar days and the days around them, in key order (a
-# round trip less; the key is day_keys'), before the shift windows are read by the next statement.
+# takes the (worker, day) locks of the new events' calendar days, in key order (a round trip less; the key is
+# day_keys'), before the shift windows are read by the next statement, and of the days next to them that those
+# windows can reach with the site's max_shift_hours (f - max_shift_hours before the day's start: the day before;
+# l + max_shift_hours at or past its end: the day after); an exit at 18:00 locks its day and the next, not three.
+# Those are also the only neighbour days the batch can recompute (shift_neighbours), so a batch never waits for a
+# lock after this statement: two batches cannot deadlock. Any batch whose taps can move a day's taps reaches that
+# day with its own window, so it takes that day's lock too. The shift length used comes back with the rows.
 INSERT_EVENTS = """
 WITH ins AS (
   INSERT INTO entry_exit_events (device_id, device_event_id, site_id, worker_id, worker_code, credential_hash,
@@ -54,14 +60,22 @@ WITH ins AS (
        AS u(e, c, h, r, k, a, d, m, x, ord)
   ORDER BY u.ord
   ON CONFLICT (device_id, device_event_id) DO NOTHING
-  RETURNING device_event_id, id, worker_id, work_date
+  RETURNING device_event_id, id, worker_id, work_date, occurred_at
+), s AS (
+  SELECT max_shift_hours AS h, make_interval(hours => max_shift_hours) AS span FROM sites WHERE id = %(site)s
 ), locked AS (
   SELECT count(*) AS n FROM (
     SELECT pg_advisory_xact_lock(k) FROM (
-      SELECT DISTINCT (i.worker_id::bigint << 20) | (i.work_date - DATE '0001-01-01' + 1 + g.n) AS k
-      FROM ins i CROSS JOIN generate_series(-1, 1) AS g(n) WHERE i.worker_id IS NOT NULL ORDER BY k) AS keys) AS l
+      SELECT DISTINCT (g.w::bigint << 20) | (g.d - DATE '0001-01-01' + 1 + n.n) AS k
+      FROM (SELECT i.worker_id AS w, i.work_date AS d, min(i.occurred_at) AS f, max(i.occurred_at) AS l
+            FROM ins i WHERE i.worker_id IS NOT NULL GROUP BY i.worker_id, i.work_date) AS g
+      CROSS JOIN s
+      CROSS JOIN LATERAL (VALUES (0),
+          (CASE WHEN g.f - s.span < g.d::timestamp AT TIME ZONE 'Asia/Tokyo' THEN -1 END),
+          (CASE WHEN g.l + s.span >= (g.d + 1)::timestamp AT TIME ZONE 'Asia/Tokyo' THEN 1 END)) AS n(n)
+      WHERE n.n IS NOT NULL ORDER BY k) AS keys) AS l
 )
-SELECT ins.device_event_id, ins.id, ins.worker_id FROM ins CROSS JOIN locked
+SELECT ins.device_event_id, ins.id, ins.worker_id, s.h FROM ins CROSS JOIN s CROSS JOIN locked
 """
 
 # Per (worker, calendar day) of the new taps, with f / l its first / last new tap: the stored taps of the site's
@@ -193,6 +207,13 @@ INSERT_EVENTS, SHIFT_WINDOWS, UPSERT_HISTORIES = (
     Statement(s) for s in (INSERT_EVENTS, SHIFT_WINDOWS, UPSERT_HISTORIES))
 
 
+class ShiftLengthGrew(Exception):
+    """The site's max_shift_hours grew between the locks and the shift windows (a site edit committed in between):
+    the locks may not cover the longer window, so the batch runs again (portal.ingest retries this code)."""
+
+    sqlstate = "40001"
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -207,24 +228,25 @@ def store(session: Session, device, valid: list, now: datetime.datetime) -> dict
          "d": v.work_date.isoformat(), "m": v.method, "x": v.extras} for v in valid])})
     by_event_id = {v.event_id: v for v in valid}
     stored = {}
-    for event_id, pk, worker_pk in cur.fetchall():
+    locked_hours = None
+    for event_id, pk, worker_pk, locked_hours in cur.fetchall():
         v = by_event_id[event_id]
         v.worker_id = worker_pk
         stored[v.index] = pk
     new = [v for v in valid if v.index in stored and v.worker_id is not None]
     if new:
-        fold(session, cur, device, new, now)
+        fold(session, cur, device, new, now, locked_hours)
     return stored
 
 
-def fold(session: Session, cur, device, new: list, now: datetime.datetime) -> None:
+def fold(session: Session, cur, device, new: list, now: datetime.datetime, locked_hours: int) -> None:
     site_id = device.site_id
     one = datetime.timedelta(days=1)
     taps: dict = defaultdict(list)  # (worker, calendar day) → taps
     for v in new:
         taps[(v.worker_id, v.work_date)].append(Tap(v.occurred_at, v.kind, v.method))
-    keys = sorted(taps)  # their (worker, day) locks, and those of the days around them, came with the insert
-    full, current_version = shift_neighbours(cur, site_id, taps)
+    keys = sorted(taps)  # their (worker, day) locks, and those of the days their windows reach, came with the insert
+    full, current_version = shift_neighbours(cur, site_id, taps, locked_hours)
     if histories.DAY_INPUT_PROVIDERS:
         full |= {(w, d) for (w, _s, d) in histories.day_inputs(session, [(w, site_id, d) for w, d in keys])}
     simple = [k for k in keys if k not in full]
@@ -249,10 +271,11 @@ def fold(session: Session, cur, device, new: list, now: datetime.datetime) -> No
                             cause=histories.tap_cause(device), today=today)
 
 
-def shift_neighbours(cur, site_id: int, taps: dict) -> tuple[set, int]:
+def shift_neighbours(cur, site_id: int, taps: dict, locked_hours: int) -> tuple[set, int]:
     """The (worker, day) keys the merge cannot express, of these new taps by (worker, calendar day): a day whose
     first new tap belongs to the day before (both are derived again), a day whose next day has taps the new ones
-    may move (both again); and the site's roster version. Under the locks of the days around ``taps``."""
+    may move (both again); and the site's roster version. Under the locks of the days the windows of ``taps`` reach
+    with ``locked_hours``: a longer shift length read now raises ShiftLengthGrew."""
     one = datetime.timedelta(days=1)
     SHIFT_WINDOWS.run(cur, {"site": site_id, "keys": json.dumps([
         {"w": w, "d": d.isoformat(), "f": min(t.at for t in ts).isoformat(), "l": max(t.at for t in ts).isoformat()}
@@ -261,6 +284,8 @@ def shift_neighbours(cur, site_id: int, taps: dict) -> tuple[set, int]:
     version = None
     rule = None
     for w, day, hours, version, before_ats, before_kinds, ats, kinds, later in cur.fetchall():
+        if hours > locked_hours:
+            raise ShiftLengthGrew(f"max_shift_hours {locked_hours} → {hours}")
         if before_ats:  # without taps of the day before in the window, f's shift begins on its own day
             rule = rule or shifts.ShiftRule.of_site(hours)
             window = [Tap(at, kind, "") for at, kind in zip(before_ats + (ats or []), before_kinds + (kinds or []))]
