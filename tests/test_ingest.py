@@ -6,9 +6,10 @@ import datetime
 import json
 
 import pytest
+from sqlalchemy import select
 
 from ingest_world import (
-    HIROO, MEGURO, SITE_A, count, event, history, new_device, recent_day, snapshot, tokyo,
+    HIROO, MEGURO, SITE_A, count, event, history, new_device, recent_day, snapshot, tokyo, worker_pk,
 )
 from portal.app.db import db
 from portal.demo import ADMIN_LOGIN, DEMO_PASSWORD
@@ -16,7 +17,7 @@ from portal.devices.keys import revoke_device
 from portal.devices import hookimpl
 from portal.models import Device, EntryExitEvent, Site
 from portal.people.scoping import ALL, using_scope
-from portal.demo.testing import api_token
+from portal.demo.testing import PG_URL, api_token
 
 
 def post(client, key, body, raw: bool = False):
@@ -299,3 +300,62 @@ def test_refused_events_are_listed_with_their_japanese_reason(demo_app, client_f
     post(demo_app.test_client(), key, {"events": [event(None, recent_day(1), 7, credential="FORGED", time=just_now)]})
     page = client_for("admin")[0].get("/entryexiteventview/list/").get_data(as_text=True)
     assert "拒否理由" in page and "拒否: 偽造または改ざんされた認証情報です。" in page
+
+
+ON_POSTGRES = (PG_URL or "").startswith("postgresql")
+
+
+def day_locks_taken(app, device_id: int, events: list, worker: str) -> set:
+    """The calendar days of ``worker`` whose (worker, day) lock a batch holds before it commits (then undone)."""
+    from sqlalchemy import text
+
+    from portal.devices.credentials import keys_from_config
+    from portal.history.day_locks import DAY_BITS
+    from portal.ingest import Limits, ingest
+
+    w = worker_pk(app, worker)
+    with app.app_context():
+        with using_scope(db.session, ALL):
+            device = db.session.get(Device, device_id)
+        ingest(db.session, device, events, plugins=app.extensions["ccus_plugins"],
+               credential_keys=keys_from_config(app.config), limits=Limits(), commit=False)
+        keys = db.session.execute(text("select (classid::bigint << 32) | objid::bigint from pg_locks "
+                                       "where locktype = 'advisory' and pid = pg_backend_pid()")).scalars().all()
+        db.session.rollback()
+    return {datetime.date.fromordinal(k & ((1 << DAY_BITS) - 1)) for k in keys if k >> DAY_BITS == w}
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the (worker, day) locks are the PostgreSQL fast path's")
+def test_a_batch_locks_only_the_neighbour_days_its_shift_windows_reach(demo_app):
+    device, _key = new_device(demo_app)
+    day, one = recent_day(4), datetime.timedelta(days=1)
+    with demo_app.app_context(), using_scope(db.session, ALL):  # the default 最長勤務時間
+        assert db.session.execute(select(Site.max_shift_hours).where(Site.site_id == SITE_A)).scalar() == 16
+    # an entry at 07:00 may continue a shift of the evening before (after 15:00), and reaches no tap of tomorrow
+    assert day_locks_taken(demo_app, device, [event(MEGURO, day, 7)], MEGURO) == {day - one, day}
+    # an exit at 18:00 belongs to a shift of its own day, and may move tomorrow's taps before 10:00
+    assert day_locks_taken(demo_app, device, [event(MEGURO, day, 18, "exit")], MEGURO) == {day, day + one}
+    # both in one batch: the day's first and last tap decide
+    assert day_locks_taken(demo_app, device, [event(MEGURO, day, 7), event(MEGURO, day, 18, "exit")],
+                           MEGURO) == {day - one, day, day + one}
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the (worker, day) locks are the PostgreSQL fast path's")
+def test_a_shift_length_grown_after_the_locks_runs_the_batch_again(demo_app):
+    """The locks were taken for the 最長勤務時間 read by the events insert; a longer one read with the shift windows
+    (a site edit committed in between) may reach a day not locked: the batch is refused as a serialization failure,
+    which ingest runs again."""
+    from portal.history.histories import Tap
+    from portal.ingest import _retryable
+    from portal.ingest import pg as ingest_pg
+
+    day = recent_day(4)
+    taps = {(worker_pk(demo_app, MEGURO), day): [Tap(datetime.datetime.fromisoformat(tokyo(day, 7)), "entry", "API")]}
+    with demo_app.app_context(), using_scope(db.session, ALL):
+        site = db.session.execute(select(Site.id).where(Site.site_id == SITE_A)).scalar_one()
+        cur = db.session.connection().connection.driver_connection.cursor()
+        assert ingest_pg.shift_neighbours(cur, site, taps, 16)[0] == set()  # as long as when locked: fine
+        with pytest.raises(ingest_pg.ShiftLengthGrew) as raised:
+            ingest_pg.shift_neighbours(cur, site, taps, 15)
+        db.session.rollback()
+    assert _retryable(raised.value)
