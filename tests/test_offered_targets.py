@@ -202,3 +202,28 @@ def test_a_bulk_action_the_role_may_not_run_is_neither_shown_nor_run(offers_app)
             text = answer.get_data(as_text=True)
             assert answer.status_code == 403 and "<code>not_prime_contractor</code>" in text and "元請事業者のみ" in text
     assert shown == {"prime": {"approve", "reject"}, "employer": set()}
+
+
+def test_an_add_offered_to_a_subcontractor_is_one_its_write_accepts(offers_app):
+    """Any company may register a site of its own (it becomes the site's 元請: in CCUS the prime registers the site),
+    so a subcontractor that is no prime anywhere is offered 現場's add, and the write accepts it; naming another
+    company as the prime is refused by the same rule (FAB's redirect, the Japanese reason flashed), storing nothing.
+    Last in the module: the new site changes the subcontractor's scope."""
+    from portal.models import Site
+
+    client, entry = _client(offers_app, "employer")
+    scope = _scope(offers_app, entry["login"])
+    assert not scope.prime_site_ids
+    with offers_app.app_context(), using_scope(db.session, ALL):
+        other = db.session.execute(select(Site.prime_employer_id).order_by(Site.id)).scalar()
+    assert other != scope.employer_id
+    form = {"site_id": "99000000000013", "name": "下請の自社現場", "max_shift_hours": "16"}
+    refused = client.post("/siteview/add", data={**form, "prime_employer": str(other)}, follow_redirects=True)
+    assert refused.status_code == 200 and "この操作を行う権限がありません" in refused.get_data(as_text=True)
+    with offers_app.app_context(), using_scope(db.session, ALL):
+        assert db.session.execute(select(Site).where(Site.site_id == form["site_id"])).scalar() is None
+    added = client.post("/siteview/add", data={**form, "prime_employer": str(scope.employer_id)})
+    assert added.status_code == 302, added.get_data(as_text=True)[-2000:]
+    with offers_app.app_context(), using_scope(db.session, ALL):
+        site = db.session.execute(select(Site).where(Site.site_id == form["site_id"])).scalar_one()
+        assert site.prime_employer_id == scope.employer_id
