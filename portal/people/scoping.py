@@ -550,7 +550,8 @@ def may_add(scope: Scope, model) -> bool:
     if scope.kind == "none":
         return False
     own = scope.own_worker_ids
-    person = scope.worker_id if scope.kind == "worker" else own.first() if isinstance(own, IdSet) else min(own, default=None)
+    person = scope.worker_id if scope.kind == "worker" else (
+        own.first() if isinstance(own, IdSet) else min(own, default=None))
     values, site_refs = {}, []
     for attr in inspect(model).column_attrs:
         target = {fk.column.table.name for column in attr.columns for fk in column.foreign_keys}

@@ -106,8 +106,6 @@ class PortalModelView(ListGuards, ModelView):
         # FAB offers plain Python properties (技能レベル, 職種 …) as sortable; the database cannot sort by them
         self.order_columns = [c for c in self.order_columns if not _is_property(self.datamodel, c)]
 
-    # An edit or delete URL opened for a row the principal may read but not change answers the Japanese 403 page
-    # (no form that would end in a refusal): the same rule as the list's buttons (portal.people.offers) and the flush.
     # The add button and the add URL (GET and POST) follow the same rule: offered, and opened, only where some row
     # the principal could fill in passes the write rule (portal.people.offers.may_add); otherwise the Japanese 403.
     # The bulk actions shown are those the view offers the principal (ListGuards.offered_actions).
@@ -128,6 +126,8 @@ class PortalModelView(ListGuards, ModelView):
             abort(errors.error_response(403, *NOT_ADDABLE))
         return super()._add()
 
+    # An edit or delete URL opened for a row the principal may read but not change answers the Japanese 403 page
+    # (no form that would end in a refusal): the same rule as the list's buttons (portal.people.offers) and the flush.
     def _edit(self, pk):
         self._refuse_unless_writable(pk, deleting=False)
         return super()._edit(pk)
