@@ -1,11 +1,14 @@
 """Guards for Flask-AppBuilder's list screens against hostile query values: FAB answers a sort by an unknown column
-(KeyError) and an action_post with an unknown or empty action (AttributeError) with a 500. The portal's own model
+(KeyError) and an action_post with an unknown or empty action (AttributeError) with a 500; a bulk action the
+view does not offer the principal (``offered_actions``) is refused with 403. The portal's own model
 views (portal.views.base.PortalModelView) and FAB's security screens (roles, users, groups, permissions) both use
 them."""
 from __future__ import annotations
 
 from flask import abort, request
 from flask_appbuilder import expose
+
+from portal.app import errors
 
 
 class ListGuards:
@@ -16,10 +19,20 @@ class ListGuards:
             order_direction = "asc"
         return super()._get_list_widget(filters, order_column=order_column, order_direction=order_direction, **kwargs)
 
+    action_refusal: tuple | None = None  # (code, Japanese message) of the 403 for an action not offered
+
+    def offered_actions(self) -> dict:
+        """The bulk actions offered to the principal (a view narrows them to what its scope may run): the list
+        shows only these, and action_post refuses the others."""
+        return self.actions
+
     @expose("/action_post", methods=["POST"])  # an override without it takes FAB's route away (the bulk actions 404)
     def action_post(self):
-        if request.form.get("action") not in self.actions:
+        name = request.form.get("action")
+        if name not in self.actions:
             abort(400)  # the Japanese 400 page: no such action on this list
+        if name not in self.offered_actions():
+            abort(errors.error_response(403, *(self.action_refusal or ())))  # Japanese: an action it may not run
         return super().action_post()
 
 

@@ -450,6 +450,9 @@ def _visible_correction(session: Session, correction_id) -> WorkCorrection:
     return c
 
 
+NOT_PRIME = ("not_prime_contractor", "承認・否認できるのはこの現場の元請事業者のみです。")
+
+
 def _check_prime(session: Session, actor: Actor, c: WorkCorrection) -> None:
     if c.site_id is None:
         raise DomainError("site_id_missing", "現場IDが付与されていない申請は承認・否認できません。申請者が現場IDを付与するまでお待ちください。")
@@ -459,7 +462,7 @@ def _check_prime(session: Session, actor: Actor, c: WorkCorrection) -> None:
         t = SiteManagerAssignment.__table__
         allowed = session.execute(select(t.c.id).where(t.c.site_id == c.site_id, t.c.user_id == actor.user_id)).first() is not None
     if not allowed:
-        raise DomainError("not_prime_contractor", "承認・否認できるのはこの現場の元請事業者のみです。", 403)
+        raise DomainError(*NOT_PRIME, 403)
 
 
 def may_decide(session: Session, actor: Actor, c: WorkCorrection) -> bool:
@@ -470,6 +473,13 @@ def may_decide(session: Session, actor: Actor, c: WorkCorrection) -> bool:
     except DomainError:
         return False
     return c.status == STATUS_PENDING
+
+
+def decides_somewhere(scope) -> bool:
+    """May the principal of ``scope`` decide requests on some site (the rule of :func:`_check_prime`: the site's
+    prime, or its 現場管理者 assigned there; an employer scope's prime sites are exactly those)? The list offers
+    承認 / 否認 only then."""
+    return scope.kind == "employer" and bool(scope.prime_site_ids)
 
 
 def _pending_for_prime(session: Session, actor: Actor, correction_id) -> WorkCorrection:

@@ -111,6 +111,12 @@ class IdSet:
             self._nonempty = self._ask(select(exists().select_from(self.stmt.subquery())))
         return self._nonempty
 
+    def first(self):
+        """One member (the smallest), or None: a representative, never the set (portal.people.scoping.may_add)."""
+        sub = self.stmt.subquery()
+        return self._session.execute(select(sub.c[0]).order_by(sub.c[0]).limit(1),
+                                     execution_options={INTERNAL: True}).scalar()
+
     def __iter__(self):
         raise TypeError("a scope's id set is a SELECT: filter with col.in_(ids), test one value with `in`")
 
@@ -556,6 +562,31 @@ def may_write(scope: Scope, obj, deleting: bool = False) -> bool:
         return _writable(scope, obj, deleting)
     except ScopeError:
         return False
+
+
+def may_add(scope: Scope, model) -> bool:
+    """Could ``scope`` insert some row of ``model``? Asked of the flush guard itself (:func:`may_write`), with the
+    rows its add form could at best fill in: its own company in each reference to a company, itself (a worker) or
+    one of its own workers in a reference to a worker, each of its sites in turn. Screens offer the add button and
+    open the add form only where this holds (portal.people.offers), so an add is refused by the rule of its write."""
+    if scope.is_all:
+        return True
+    if scope.kind == "none":
+        return False
+    own = scope.own_worker_ids
+    person = scope.worker_id if scope.kind == "worker" else (
+        own.first() if isinstance(own, IdSet) else min(own, default=None))
+    values, site_refs = {}, []
+    for attr in inspect(model).column_attrs:
+        target = {fk.column.table.name for column in attr.columns for fk in column.foreign_keys}
+        if Employer.__tablename__ in target and scope.employer_id is not None:
+            values[attr.key] = scope.employer_id
+        elif Worker.__tablename__ in target and person is not None:
+            values[attr.key] = person
+        elif Site.__tablename__ in target:
+            site_refs.append(attr.key)
+    sites = [*sorted(scope.site_ids), None] if site_refs else [None]  # None: a row that names no site yet
+    return any(may_write(scope, model(**values, **{ref: site for ref in site_refs})) for site in sites)
 
 
 def leads_a_site(scope: Scope) -> bool:

@@ -106,6 +106,26 @@ class PortalModelView(ListGuards, ModelView):
         # FAB offers plain Python properties (技能レベル, 職種 …) as sortable; the database cannot sort by them
         self.order_columns = [c for c in self.order_columns if not _is_property(self.datamodel, c)]
 
+    # The add button and the add URL (GET and POST) follow the same rule: offered, and opened, only where some row
+    # the principal could fill in passes the write rule (portal.people.offers.may_add); otherwise the Japanese 403.
+    # The bulk actions shown are those the view offers the principal (ListGuards.offered_actions).
+    def _get_list_widget(self, *args, **kwargs):
+        from portal.people.offers import may_add
+
+        widgets = super()._get_list_widget(*args, **kwargs)
+        args_ = widgets["list"].template_args
+        offered = self.offered_actions()
+        args_["ccus_add"] = may_add(self.datamodel.obj)
+        args_["actions"] = {name: a for name, a in (args_.get("actions") or {}).items() if name in offered}
+        return widgets
+
+    def _add(self):
+        from portal.people.offers import may_add
+
+        if not may_add(self.datamodel.obj):
+            abort(errors.error_response(403, *NOT_ADDABLE))
+        return super()._add()
+
     # An edit or delete URL opened for a row the principal may read but not change answers the Japanese 403 page
     # (no form that would end in a refusal): the same rule as the list's buttons (portal.people.offers) and the flush.
     def _edit(self, pk):
@@ -128,6 +148,7 @@ class PortalModelView(ListGuards, ModelView):
 
 
 READ_ONLY_ROW = ("read_only_row", "このデータは閲覧のみで、変更・削除する権限がありません。")
+NOT_ADDABLE = ("not_addable", "この一覧に新規登録する権限がありません。登録できるのは、自社・自社の技能者・担当する現場の分だけです。")
 
 
 def _is_property(datamodel, column: str) -> bool:

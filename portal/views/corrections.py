@@ -18,7 +18,7 @@ from portal.app.errors import DomainError
 from portal.models import Trade
 from portal.models.corrections import REASONS, STATUS_PENDING, WorkCorrection
 from portal.models.structure import POSITIONS
-from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope, leads_a_site
+from portal.people.scoping import ROLE_EMPLOYER as E, ROLE_SITE_MANAGER as M, ROLE_WORKER as W, current_scope
 from portal.people.security import READ
 from portal.views.base import add, model_view
 from portal.output.work_calendar import visible_workers
@@ -52,21 +52,16 @@ class WorkCorrectionView(_CorrectionBase):
     def render_template(self, template, **kwargs):
         if template == self.list_template:
             kwargs["waiting"] = corrections.waiting(db.session)
-            kwargs["actions"] = self.actions if self._decides_somewhere() else {}  # the 否認の理由 field with them
+            kwargs["actions"] = self.offered_actions()  # the 否認の理由 field with them
         return super().render_template(template, **kwargs)
 
     # 承認 / 否認 are offered only to who may decide (the site's prime, its assigned 現場管理者): on the list to a
-    # principal that leads a site, on a request's page only when it may decide that request now
-    @staticmethod
-    def _decides_somewhere() -> bool:
-        scope = current_scope(db.session)
-        return not scope.is_all and scope.kind == "employer" and leads_a_site(scope)
+    # principal that decides on some site (and action_post refuses the others), on a request's page only when it
+    # may decide that request now
+    action_refusal = corrections.NOT_PRIME
 
-    def _get_list_widget(self, *args, **kwargs):
-        widgets = super()._get_list_widget(*args, **kwargs)
-        if not self._decides_somewhere():
-            widgets["list"].template_args["actions"] = {}
-        return widgets
+    def offered_actions(self) -> dict:
+        return self.actions if corrections.decides_somewhere(current_scope(db.session)) else {}
 
     def _get_show_widget(self, pk, item, *args, **kwargs):
         widgets = super()._get_show_widget(pk, item, *args, **kwargs)
