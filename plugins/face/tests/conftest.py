@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccus_face import faces
+from ccus_face import faces, roster_templates
 from portal.devices.testing import enrol
 
 from face_helpers import photo  # noqa: E402  (the tests folder is on sys.path)
@@ -20,6 +20,13 @@ def encoding_of():
         return _ENCODINGS[name]
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def fresh_template_cache():
+    """Each test starts with no decrypted templates cached: the tests share one app, and a database refilled to
+    the same state gives the same cache key (same roster version, template count and latest id)."""
+    roster_templates.clear()
 
 
 @pytest.fixture
