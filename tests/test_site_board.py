@@ -118,6 +118,9 @@ def test_roster_rows_without_induction_show_on_the_board_those_on_site_first(wor
     with As(s, "p"):
         board = B.board(s, ids["X"], at(TUE, 9))
         assert [(n.registration.worker_id, n.first_tap) for n in board.not_inducted] == [(ids["w2"], MON), (ids["w1"], None)]
+        assert board.not_inducted_total == 2
+        shown, total = B.not_inducted(s, ids["X"], TUE, limit=1)  # a large site: the first rows, all counted
+        assert ([n.registration.worker_id for n in shown], total) == ([ids["w2"]], 2)
     with As(s, "p-genba"):
         assert [n.registration.worker_id for n in B.board(s, ids["X"], at(TUE, 9)).not_inducted] == [ids["w2"], ids["w1"]]
     with using_scope(s, ALL):  # w1 educated: w2 is left; then w2 too: nothing
@@ -147,4 +150,4 @@ def test_a_refused_tap_is_no_first_entry(world):
         s.execute(update(EntryExitEvent).where(EntryExitEvent.id == event).values(refusal="credential_revoked"))
         s.commit()
     with As(s, "p"):
-        assert [(n.registration.worker_id, n.first_tap) for n in B.not_inducted(s, ids["X"], TUE)] == [(ids["w2"], None)]
+        assert [(n.registration.worker_id, n.first_tap) for n in B.not_inducted(s, ids["X"], TUE)[0]] == [(ids["w2"], None)]

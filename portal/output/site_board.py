@@ -97,16 +97,28 @@ class NotInducted:
     first_tap: datetime.date | None  # the worker's first recorded day on the site (None: not yet come)
 
 
-def not_inducted(session: Session, site_id: int, today: datetime.date) -> list[NotInducted]:
-    """Today's roster rows of the site without a 受入教育実施年月日, those already on site (by first tap) first."""
-    regs = [r for r in structure.roster_on(session, site_id, today) if r.entry_education_on is None]
-    if not regs:
-        return []
+INDUCTION_SHOWN = 100  # rows the board lists; it counts them all
+
+
+def not_inducted(session: Session, site_id: int, today: datetime.date,
+                 limit: int | None = None) -> tuple[list[NotInducted], int]:
+    """Today's roster rows of the site without a 受入教育実施年月日, those already on site (by first tap) first,
+    the first ``limit`` of them, and how many there are. Only the rows returned are loaded (a roster row is
+    personal data: loading one is auditing a view of it)."""
+    r = SiteWorkerRegistration
+    rows = session.execute(select(r.id, r.worker_id).where(
+        r.site_id == site_id, structure.on_roster(today), r.entry_education_on.is_(None))).all()
+    if not rows:
+        return [], 0
+    # every worker's first tap on the site, not an IN list of the roster (a large site's roster binds more
+    # parameters than a statement may carry)
     first = dict(session.execute(select(EntryExitEvent.worker_id, func.min(EntryExitEvent.work_date)).where(
         EntryExitEvent.site_id == site_id, EntryExitEvent.refusal.is_(None),
-        EntryExitEvent.worker_id.in_([r.worker_id for r in regs])).group_by(EntryExitEvent.worker_id)).all())
-    out = [NotInducted(r, first.get(r.worker_id)) for r in regs]
-    return sorted(out, key=lambda n: (n.first_tap is None, n.first_tap or today, str(n.registration.worker)))
+        EntryExitEvent.worker_id.is_not(None)).group_by(EntryExitEvent.worker_id)).all())
+    rows.sort(key=lambda row: (first.get(row.worker_id) is None, first.get(row.worker_id) or today, row.worker_id))
+    shown = rows[:limit] if limit is not None else rows
+    loaded = {reg.id: reg for reg in session.scalars(select(r).where(r.id.in_([row.id for row in shown])))}
+    return [NotInducted(loaded[row.id], first.get(row.worker_id)) for row in shown], len(rows)
 
 
 def induction_fix(scope, item: NotInducted) -> tuple[str, str]:
@@ -130,7 +142,8 @@ class Board:
     to_fix: list  # not-counted histories since the start of last month (still correctable)
     waiting: object  # corrections.Waiting for this site
     silent: list  # [(device, day)]
-    not_inducted: list = dataclasses.field(default_factory=list)  # [NotInducted]
+    not_inducted: list = dataclasses.field(default_factory=list)  # [NotInducted], the first INDUCTION_SHOWN
+    not_inducted_total: int = 0
 
 
 def on_site_now(session: Session, site_id: int, now: datetime.datetime) -> list[OnSite]:
@@ -181,12 +194,13 @@ def board(session: Session, site_id: int, now: datetime.datetime, *, working_wee
     days = [today - datetime.timedelta(days=n) for n in range(1, lookback_days + 1)]
     if now.astimezone(TOKYO).hour >= cutoff_hour:
         days.append(today)
-    return Board(
+    found = Board(
         site=site, today=today, on_site=on_site_now(session, site_id, now), entries_today=counts[0],
         events_today=counts[1], to_fix=to_fix, waiting=corrections.waiting(session, today=today, site_id=site_id),
         silent=silent_devices(session, site_id, days, working_weekdays=working_weekdays),
-        not_inducted=not_inducted(session, site_id, today),
     )
+    found.not_inducted, found.not_inducted_total = not_inducted(session, site_id, today, limit=INDUCTION_SHOWN)
+    return found
 
 
 def prime_sites(session: Session, prime_site_ids) -> list[Site]:

@@ -62,9 +62,13 @@ def check_registration(session, site_id: int, worker_id: int, employer_id: int,
         raise DomainError("employer_not_in_structure", "この事業者はこの現場の施工体制に登録されていません。")
 
 
+def on_roster(day: datetime.date):
+    """The criterion: a roster row (作業員名簿) in force on ``day``."""
+    r = SiteWorkerRegistration
+    return ((r.start_date.is_(None)) | (r.start_date <= day)) & ((r.end_date.is_(None)) | (r.end_date >= day))
+
+
 def roster_on(session, site_id: int, day: datetime.date) -> list[SiteWorkerRegistration]:
     """The roster (作業員名簿) of a site as it stood on ``day``."""
     r = SiteWorkerRegistration
-    return list(session.execute(select(r).where(
-        r.site_id == site_id, (r.start_date.is_(None)) | (r.start_date <= day), (r.end_date.is_(None)) | (r.end_date >= day)
-    )).scalars())
+    return list(session.execute(select(r).where(r.site_id == site_id, on_roster(day))).scalars())

@@ -28,7 +28,8 @@ def _setup(app) -> tuple[int, str]:
 
 
 def _stored(app, device_pk):
-    events = sorted(events_of(app, device_pk), key=lambda e: e.occurred_at)
+    # tap times are whole seconds: two taps within one second tie, the known card (tapped first) then first
+    events = sorted(events_of(app, device_pk), key=lambda e: (e.occurred_at, e.worker_id is None))
     rows = [(e.worker_id, e.method, e.credential_hash is not None) for e in events]
     # the days these events made (the demo has its own histories on other days)
     days = {(e.worker_id, e.site_id, e.work_date) for e in events if e.identified}
