@@ -97,7 +97,7 @@ def _empty_template() -> Database:
 def _copy_database(template: Database, target: Database) -> None:
     """``target`` (a fresh Database) becomes a copy of ``template``."""
     if PG_URL:
-        _clone_pg_schema(template.schema, target.schema, create=False)
+        _clone_pg_schema(template.schema, target.schema)
     else:
         shutil.copy(template.path, target.path)
 
@@ -150,17 +150,14 @@ def _demo_template(tmp_path_factory):
     return _DEMO_TEMPLATE
 
 
-def _clone_pg_schema(source: str, target: str, create: bool = True) -> None:
-    """Copy the demo schema: the same DDL (create_all, so foreign keys and named sequences are there too),
-    then the rows table by table in dependency order, then every sequence's position."""
+def _clone_pg_schema(source: str, target: str) -> None:
+    """Copy a schema into the (empty) schema ``target``: the same DDL (create_all, so foreign keys and named
+    sequences are there too), then the rows table by table in dependency order, then every sequence's position."""
     from flask_appbuilder import Model
 
     import portal.models  # noqa: F401
 
     engine = create_engine(PG_URL)
-    if create:
-        with engine.begin() as c:
-            c.execute(text(f'CREATE SCHEMA "{target}"'))
     target_engine = create_engine(_pg_schema_url(target))
     Model.metadata.create_all(target_engine)
     target_engine.dispose()
@@ -213,29 +210,17 @@ def demo_copy(folder: Path, tmp_path_factory, **config):
     with ``config`` on top of the test configuration; ``.logins`` lists the demo logins. For a fixture of any
     scope: ``demo_app`` per test, a module's own (``scope="module"``) where the tests may share one copy."""
     tpl = _demo_template(tmp_path_factory)
-    template: Database = tpl["template"]
-    if PG_URL:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        _clone_pg_schema(template.schema, schema)
-        url = _pg_schema_url(schema)
-    else:
-        target = folder / "ccus.db"
-        shutil.copy(template.path, target)
-        url = f"sqlite:///{target}"
-        schema = None
+    database = Database(folder)
+    _copy_database(tpl["template"], database)
     # the template was built by the same code, so its permissions are in place: syncing them again (FAB_UPDATE_PERMS)
     # cost 10-25 s of each test (FAB loads every role's permissions per view)
-    application = make_app(url, folder / "instance", **{"FAB_UPDATE_PERMS": False, **config})
+    application = make_app(database.url, folder / "instance", **{"FAB_UPDATE_PERMS": False, **config})
     application.logins = json.loads(json.dumps(tpl["logins"]))
     try:
         yield application
     finally:
         _dispose(application)
-        if schema:
-            engine = create_engine(PG_URL)
-            with engine.begin() as c:
-                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+        database.drop()
 
 
 _SHARED_DEMO: dict = {}

@@ -194,13 +194,13 @@ def board(session: Session, site_id: int, now: datetime.datetime, *, working_wee
     days = [today - datetime.timedelta(days=n) for n in range(1, lookback_days + 1)]
     if now.astimezone(TOKYO).hour >= cutoff_hour:
         days.append(today)
-    found = Board(
+    shown, total = not_inducted(session, site_id, today, limit=INDUCTION_SHOWN)
+    return Board(
         site=site, today=today, on_site=on_site_now(session, site_id, now), entries_today=counts[0],
         events_today=counts[1], to_fix=to_fix, waiting=corrections.waiting(session, today=today, site_id=site_id),
         silent=silent_devices(session, site_id, days, working_weekdays=working_weekdays),
+        not_inducted=shown, not_inducted_total=total,
     )
-    found.not_inducted, found.not_inducted_total = not_inducted(session, site_id, today, limit=INDUCTION_SHOWN)
-    return found
 
 
 def prime_sites(session: Session, prime_site_ids) -> list[Site]:
